@@ -1,0 +1,20 @@
+"""nblib: the course's small neural-network library, written to be read.
+
+One module per topic, added week by week:
+
+- ``activations``: activation functions, their derivatives, a name registry
+- ``perceptron``: the neuron, the perceptron learning rule, multi-output forward pass
+- ``losses``: stable softmax / log-softmax and the classification and regression losses
+- ``gradcheck``: numerical gradients and relative error
+- ``data``: offline datasets and train/test splits
+- ``checks``: the comparisons behind the homework tests, with explanatory messages
+- ``plots``, ``widgets``, ``quiz``: figures and interactive demos for the notebooks
+  (import them explicitly; they pull in matplotlib and ipywidgets)
+
+The core is plain numpy. Nothing here imports TensorFlow at import time.
+"""
+
+from nblib import activations, checks, gradcheck, losses, perceptron
+
+__version__ = "0.1.0"
+__all__ = ["activations", "checks", "gradcheck", "losses", "perceptron"]

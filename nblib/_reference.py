@@ -1,0 +1,60 @@
+"""Reference answers that a homework test can switch off.
+
+A homework exercise must not be passable by calling nblib's own implementation of the very
+function it asks for. nblib marks such functions with ``@reference``; while a test runs the
+student's function inside ``disabled(fn, exercise=...)``, calling ``fn`` (under any alias:
+the switch is checked inside the function, not on the module attribute) raises
+``ReferenceDisabled`` with a message that says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+
+__all__ = ["reference", "disabled", "ReferenceDisabled"]
+
+_disabled: dict[str, str] = {}  # reference name -> exercise that switched it off
+
+
+class ReferenceDisabled(AssertionError):
+    """Raised when a student's code calls the reference answer of the exercise under test."""
+
+
+def reference(fn):
+    """Mark ``fn`` as a homework exercise's reference answer (a decorator)."""
+    name = f"{fn.__module__}.{fn.__name__}"
+
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        if name in _disabled:
+            raise ReferenceDisabled(
+                f"{_disabled[name]} asks you to write this yourself, so {name}() is switched "
+                f"off while your function is tested. Write the computation with numpy instead."
+            )
+        return fn(*args, **kwargs)
+
+    guarded.__signature__ = inspect.signature(fn)  # keep help() readable ...
+    del guarded.__wrapped__  # ... without handing out the unguarded function
+    guarded.reference_name = name
+    return guarded
+
+
+@contextlib.contextmanager
+def disabled(*functions, exercise: str):
+    """Switch off the given ``@reference`` functions inside the ``with`` block."""
+    names = []
+    for fn in functions:
+        name = getattr(fn, "reference_name", None)
+        if name is None:
+            raise TypeError(f"{fn!r} is not an nblib reference function")
+        names.append(name)
+    previous = {n: _disabled[n] for n in names if n in _disabled}
+    _disabled.update({n: exercise for n in names})
+    try:
+        yield
+    finally:
+        for n in names:
+            _disabled.pop(n, None)
+        _disabled.update(previous)

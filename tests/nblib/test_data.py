@@ -1,0 +1,120 @@
+"""nblib.data: shapes, determinism, the promises each generator makes, and offline MNIST."""
+
+import numpy as np
+import pytest
+
+from nblib import data, perceptron
+
+
+def test_logic_gates_are_their_truth_tables():
+    X, y = data.logic_gate("xor")
+    np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(y, [0, 1, 1, 0])
+    # each table computed from the definition of the gate on the same rows
+    a, b = X[:, 0].astype(bool), X[:, 1].astype(bool)
+    for name, truth in {"and": a & b, "or": a | b, "nand": ~(a & b), "nor": ~(a | b), "xor": a ^ b}.items():
+        np.testing.assert_array_equal(data.logic_gate(name)[1], truth.astype(int))
+    with pytest.raises(ValueError, match=r"name must be one of .* got 'xnor'"):
+        data.logic_gate("xnor")
+
+
+def test_digits_split_is_stratified_scaled_and_reproducible():
+    split = data.digits()
+    X_train, X_test, y_train, y_test = split  # unpacks like train_test_split
+    assert X_train.shape == (1347, 64) and X_test.shape == (450, 64)
+    assert 0.0 <= X_train.min() and X_train.max() <= 1.0
+    assert y_train.dtype == np.int64
+    # stratified: every digit keeps its share (about 10%) in the test set
+    assert np.bincount(y_test, minlength=10).min() >= 43
+    np.testing.assert_array_equal(data.digits().X_test, X_test)
+    assert not np.array_equal(data.digits(seed=1).X_test, X_test)
+
+
+def test_iris_is_standardized_with_training_statistics():
+    split = data.iris()
+    np.testing.assert_allclose(split.X_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(split.X_train.std(axis=0), 1.0, rtol=1e-12)
+    assert not np.allclose(split.X_test.mean(axis=0), 0.0, atol=1e-3)  # test set not re-centred
+    raw = data.iris(scale=False)
+    assert raw.X_train.min() > 0  # centimetres
+
+
+def test_standardize_leaves_constant_features_finite():
+    train = np.array([[1.0, 5.0], [3.0, 5.0]])
+    scaled_train, scaled_test = data.standardize(train, np.array([[2.0, 6.0]]))
+    np.testing.assert_allclose(scaled_train, [[-1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(scaled_test, [[0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"X_test must have shape \(N, 2\), got shape \(1, 3\)"):
+        data.standardize(train, np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_linearly_separable_keeps_its_margin(seed):
+    X, y = data.linearly_separable(80, margin=0.2, seed=seed)
+    assert X.shape == (80, 2) and set(np.unique(y)) == {0, 1}
+    assert perceptron.converges(X, y, max_epochs=2000)  # separable => the perceptron converges
+
+
+def test_generated_sets_are_deterministic_and_shaped():
+    for make in (data.moons, data.circles, data.blobs):
+        X1, y1 = make(50, seed=4)
+        X2, y2 = make(50, seed=4)
+        np.testing.assert_array_equal(X1, X2)
+        assert X1.shape == (50, 2) and y1.dtype == np.int64
+    X, y = data.blobs(60, centers=3, n_features=5, seed=1)
+    assert X.shape == (60, 5) and set(y) == {0, 1, 2}
+
+
+def test_split_checks_its_arguments():
+    with pytest.raises(ValueError, match="test_size must be a fraction in"):
+        data.split(np.zeros((10, 2)), np.zeros(10, dtype=int), test_size=3)
+    with pytest.raises(ValueError, match=r"y must have shape \(10,\) to match"):
+        data.split(np.zeros((10, 2)), np.zeros(9, dtype=int))
+
+
+# --- MNIST, offline -----------------------------------------------------------------------------
+
+def fake_mnist(path, n_train=6, n_test=3):
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, size=n_train, dtype=np.uint8),
+        x_test=rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, size=n_test, dtype=np.uint8),
+    )
+
+
+def test_mnist_from_a_file_in_data(tmp_path):
+    file = tmp_path / "mnist.npz"
+    fake_mnist(file)
+    split = data.mnist(path=file, download=False)
+    assert split.X_train.shape == (6, 28, 28) and split.X_test.shape == (3, 28, 28)
+    assert split.X_train.dtype == np.float32 and 0 <= split.X_train.min() and split.X_train.max() <= 1
+    assert split.y_train.dtype == np.int64
+    with np.load(file) as raw:
+        np.testing.assert_allclose(split.X_train * 255, raw["x_train"], atol=1e-3)
+
+
+def test_mnist_offline_without_file_says_what_to_do(tmp_path):
+    with pytest.raises(data.DatasetUnavailable, match=r"mnist is not available: there is no file at .*missing\.npz.*data/README\.md"):
+        data.mnist(path=tmp_path / "missing.npz", download=False)
+
+
+def test_mnist_download_failure_becomes_a_clear_error(tmp_path, monkeypatch, keras):
+    def offline(*args, **kwargs):  # what keras raises when the URL cannot be fetched
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]")
+
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)
+    with pytest.raises(data.DatasetUnavailable, match="the download failed .*URL fetch failure") as info:
+        data.mnist(kind="fashion_mnist", path=tmp_path / "fashion_mnist.npz")
+    assert isinstance(info.value, FileNotFoundError)
+
+
+def test_mnist_file_with_wrong_arrays_is_named(tmp_path):
+    file = tmp_path / "mnist.npz"
+    np.savez(file, images=np.zeros((2, 28, 28)))
+    with pytest.raises(ValueError, match=r"missing \['x_test', 'x_train', 'y_test', 'y_train'\]"):
+        data.mnist(path=file)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        data.mnist(kind="cifar10")
