@@ -33,6 +33,7 @@ import math
 import numpy as np
 from scipy import special
 
+from nblib._reference import reference
 from nblib._validation import as_float_array, as_scalar
 
 __all__ = [
@@ -88,6 +89,7 @@ def binary_step_derivative(x):
 
 # --- sigmoid family ----------------------------------------------------------------------
 
+@reference
 def sigmoid(x):
     """Logistic sigmoid: f(x) = 1 / (1 + exp(-x)). Range (0, 1).
 

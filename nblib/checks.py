@@ -23,6 +23,7 @@ Exercise 1: z is not close enough to the expected value.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -31,7 +32,7 @@ from nblib._reference import ReferenceDisabled, disabled
 
 __all__ = [
     "RTOL", "ATOL", "CheckFailed", "ReferenceDisabled",
-    "assert_close", "assert_equal", "assert_shape", "assert_that", "own_work",
+    "assert_close", "assert_equal", "assert_shape", "assert_that", "own_work", "no_overflow",
 ]
 
 RTOL = 1e-6
@@ -51,6 +52,24 @@ def own_work(*references, exercise: str):
     ...     w, b, errors = train_perceptron(X, y)
     """
     return disabled(*references, exercise=exercise)
+
+
+@contextlib.contextmanager
+def no_overflow(*, exercise: str):
+    """Context manager: numpy overflow, division by zero or an invalid operation fails the check.
+
+    A stable implementation never overflows, even for inputs like z = -1000 where the naive
+    exp(-z) = exp(1000) does (numpy would only warn and carry on with inf).
+    """
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        try:
+            yield
+        except FloatingPointError as error:
+            raise CheckFailed(
+                f"{exercise}: numpy reported '{error}' inside your function.\n"
+                f"    Hint: exp of a large number overflows (exp(710) is already inf in float64). "
+                f"Rewrite the formula so that exp only ever sees numbers <= 0."
+            ) from None
 
 
 # --- the checks -------------------------------------------------------------------------------

@@ -99,3 +99,18 @@ def test_own_work_switches_off_the_reference():
         with pytest.raises(checks.ReferenceDisabled, match=re.escape(f"{EX} asks you to write this yourself")):
             perceptron.sigmoid_neuron(np.zeros((1, 2)), np.zeros(2), 0.0)
     assert perceptron.sigmoid_neuron(np.zeros((1, 2)), np.zeros(2), 0.0)[0] == 0.5
+
+
+def test_no_overflow_turns_a_naive_sigmoid_into_a_failure_with_a_hint():
+    naive = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    z = np.array([-1000.0, 0.0, 1000.0])
+    message = failure(lambda: _run_in(checks.no_overflow(exercise=EX), naive, z))
+    assert "overflow encountered in exp" in message and "exp only ever sees numbers <= 0" in message
+    with checks.no_overflow(exercise=EX):
+        e = np.exp(-np.abs(z))
+        np.where(z >= 0, 1 / (1 + e), e / (1 + e))  # the stable form passes
+
+
+def _run_in(context, fn, *args):
+    with context:
+        return fn(*args)

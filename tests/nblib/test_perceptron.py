@@ -18,7 +18,7 @@ def sklearn_perceptron(X, y, *, lr, epochs, w0, b0):
     model = Perceptron(eta0=lr, shuffle=False, penalty=None, tol=None, max_iter=epochs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, coef_init=w0.reshape(1, -1), intercept_init=[b0])
+        return model.fit(X, y, coef_init=w0.reshape(1, -1).copy(), intercept_init=[b0])  # sklearn updates coef_init in place
 
 
 def test_lecture_worked_example():

@@ -1,0 +1,73 @@
+"""nbgrader configuration for the course, shared by ``python -m autograder`` and plain ``nbgrader``.
+
+Layout::
+
+    <course>/solutions/<week>/      instructor source: solutions and hidden tests ("source")
+    <course>/notebooks/<week>/      what students get, generated from solutions ("release")
+    <workdir>/submitted/<student>/<week>/    collected submissions
+    <workdir>/autograded/..., feedback/..., gradebook.db, nbgrader.log
+
+``<workdir>`` defaults to ``<course>/.grading`` (git-ignored); set ``NNF_GRADING_DIR`` or pass
+``--workdir`` to keep grades elsewhere, e.g. outside a shared clone.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+COURSE_ID = "nn-fundamentals"
+SOURCE = "solutions"
+RELEASE = "notebooks"
+
+# What a student sees in place of each solution. The message is what a released notebook
+# fails with when run before the exercise is done.
+CODE_STUB = '# YOUR CODE HERE\nraise NotImplementedError("Not done yet: replace this line with your code.")'
+TEXT_STUB = "YOUR ANSWER HERE"
+
+CELL_TIMEOUT = 120  # seconds per cell while grading; an endless loop costs its student, not the class
+
+
+def default_workdir(course_dir: Path) -> Path:
+    return Path(os.environ.get("NNF_GRADING_DIR") or Path(course_dir) / ".grading").resolve()
+
+
+def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None = None) -> Config:
+    """The nbgrader ``Config`` for a course directory (the repository root by default)."""
+    course_dir = Path(course_dir).resolve()
+    workdir = Path(workdir).resolve() if workdir else default_workdir(course_dir)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    c = Config()
+    c.CourseDirectory.root = str(course_dir)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.source_directory = SOURCE
+    c.CourseDirectory.release_directory = RELEASE
+    # Absolute paths: nbgrader joins them to the root, and os.path.join keeps an absolute path.
+    for step in ("submitted", "autograded", "feedback", "solution", "source_with_tests"):
+        setattr(c.CourseDirectory, f"{step}_directory", str(workdir / step))
+    c.CourseDirectory.db_url = f"sqlite:///{workdir / 'gradebook.db'}"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".virtual_documents"]
+
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
+    c.ClearSolutions.text_stub = TEXT_STUB
+
+    c.Execute.timeout = CELL_TIMEOUT
+    c.Autograde.autograde_preprocessors = _autograde_steps()
+    c.NbGrader.logfile = str(workdir / "nbgrader.log")
+    return c
+
+
+def _autograde_steps() -> list:
+    """nbgrader's own autograding steps, with ours right after the notebook is executed."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    from autograder.preprocessors import StderrIsNotFailure
+
+    steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    steps.insert(steps.index(Execute) + 1, StderrIsNotFailure)
+    return steps
