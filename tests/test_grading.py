@@ -1,0 +1,163 @@
+"""The grading pipeline end to end, with the real nbgrader, through `python -m autograder`.
+
+A temporary course directory gets the instructor's source, is released, receives five
+students' homework and is graded, exported and given feedback:
+
+    ada  the solution                           23/23 automatic points, 26/26 after manual grading
+    bob  the untouched released notebook        0
+    cyd  exercises 1-3 done                     3 + 4 + 3 = 10
+    dee  everything, but exercise 4 calls nblib's reference: exercises 4 and 5 earn nothing: 23 - 6 - 3 = 14
+    eve  the solution, but noisy: warnings, stderr prints and TensorFlow's start-up log  23
+"""
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+from nbgrader.utils import determine_grade
+from nbformat.v4 import new_code_cell, new_output
+
+from autograder.preprocessors import StderrIsNotFailure
+from tests.nbrun import ROOT, grade_id
+
+WEEK = "week01_perceptron"
+AUTO_POINTS = {"predict": 3, "sigmoid_neuron": 4, "logic_weights": 3, "train_perceptron": 6,
+               "converges": 3, "multi_output_forward": 4}
+MANUAL_POINTS = 3
+
+
+def run_cli(course, *args):
+    result = subprocess.run([sys.executable, "-m", "autograder", "--course-dir", str(course), *args],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"autograder {args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def solutions() -> dict[str, str]:
+    """What a student who solved everything would have typed in each answer cell."""
+    nb = nbformat.read(ROOT / "solutions" / WEEK / "homework.ipynb", as_version=4)
+    return {grade_id(c): re.sub(r"[ \t]*### (BEGIN|END) SOLUTION\n", "", c.source)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def submit(course, student, answers: dict[str, str], extra_cells=()):
+    """Write the released homework with some answer cells filled in as <student>'s submission."""
+    nb = nbformat.read(course / "notebooks" / WEEK / "homework.ipynb", as_version=4)
+    for cell in nb.cells:
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    nb.cells[2:2] = [new_code_cell(src) for src in extra_cells]
+    folder = course / ".grading" / "submitted" / student / WEEK
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / "homework.ipynb")
+
+
+NOISY_PREDICT = '''
+def predict(X, w, b):
+    import os, sys, warnings
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"     # let TensorFlow log its start-up banner
+    import tensorflow as tf
+    tf.constant([1.0]) + 1.0                   # first op: oneDNN / CPU feature messages
+    warnings.warn("a harmless warning from a correct answer")
+    print("debug output on stderr", file=sys.stderr)
+    return (X @ w + b >= 0).astype(int)
+'''
+
+CALLS_NBLIB = '''
+def train_perceptron(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):
+    fit = perceptron.train(X, y, lr=lr, epochs=epochs, w0=w0, b0=b0)
+    return fit.w, fit.b, list(fit.errors)
+'''
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    run_cli(course, "release", WEEK)
+    answers = solutions()
+    submit(course, "ada", answers)
+    submit(course, "bob", {})
+    submit(course, "cyd", {k: answers[k] for k in ("predict", "sigmoid_neuron", "logic_weights")})
+    submit(course, "dee", {**answers, "train_perceptron": CALLS_NBLIB})
+    submit(course, "eve", {**answers, "predict": NOISY_PREDICT}, extra_cells=["import warnings; warnings.warn('top-level warning')"])
+    output = run_cli(course, "grade", WEEK)
+    return course, output
+
+
+def scores(course) -> dict[str, float]:
+    with Gradebook(f"sqlite:///{course / '.grading' / 'gradebook.db'}") as gb:
+        return {s.student.id: s.score for s in gb.find_assignment(WEEK).submissions}
+
+
+def test_every_submission_gets_the_score_its_work_earns(graded):
+    course, output = graded
+    auto = sum(AUTO_POINTS.values())
+    assert scores(course) == {"ada": auto, "bob": 0, "cyd": 10, "dee": auto - 6 - 3, "eve": auto}
+    assert "[5/5]" in output and "needs manual grading" in output  # progress and the summary table
+
+
+def test_solution_reaches_full_marks_after_manual_grading(graded):
+    course, _ = graded
+    with Gradebook(f"sqlite:///{course / '.grading' / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(WEEK, "ada")
+        assert submission.max_score == sum(AUTO_POINTS.values()) + MANUAL_POINTS
+        assert submission.needs_manual_grade
+        grade = gb.find_grade("xor_explanation", "homework", WEEK, "ada")
+        grade.manual_score = MANUAL_POINTS  # what the instructor enters in the formgrader
+        gb.db.commit()
+        assert gb.find_submission(WEEK, "ada").score == submission.max_score
+
+
+def test_noisy_correct_code_really_wrote_to_stderr(graded):
+    course, _ = graded
+    nb = nbformat.read(course / ".grading" / "autograded" / "eve" / WEEK / "homework.ipynb", as_version=4)
+    test_cell = next(c for c in nb.cells if grade_id(c) == "predict_visible")
+    printed = "".join(out.get("text", "") for out in test_cell.outputs)
+    assert "a harmless warning" in printed and "debug output on stderr" in printed
+
+
+def test_calling_the_reference_is_explained(graded):
+    course, _ = graded
+    nb = nbformat.read(course / ".grading" / "autograded" / "dee" / WEEK / "homework.ipynb", as_version=4)
+    test_cell = next(c for c in nb.cells if grade_id(c) == "train_visible")
+    error = next(out for out in test_cell.outputs if out.output_type == "error")
+    assert error.ename == "ReferenceDisabled"
+    assert "Exercise 4 (train_perceptron) asks you to write this yourself" in error.evalue
+
+
+def test_export_writes_a_csv_of_grades(graded):
+    course, _ = graded
+    run_cli(course, "export", "--to", str(course / "grades.csv"))
+    with open(course / "grades.csv", newline="") as fh:
+        rows = {row["student_id"]: row for row in csv.DictReader(fh)}
+    assert set(rows) == {"ada", "bob", "cyd", "dee", "eve"}
+    assert float(rows["cyd"]["score"]) == 10 and float(rows["cyd"]["max_score"]) == 26
+    assert rows["bob"]["assignment"] == WEEK
+
+
+def test_feedback_html_is_generated_for_each_student(graded):
+    course, _ = graded
+    run_cli(course, "feedback", WEEK)
+    for student in ("ada", "bob", "cyd", "dee", "eve"):
+        html = (course / ".grading" / "feedback" / student / WEEK / "homework.html").read_text()
+        assert "Exercise 1" in html
+    cyd = (course / ".grading" / "feedback" / "cyd" / WEEK / "homework.html").read_text()
+    assert "Not done yet: replace this line with your code." in cyd  # why exercise 4 earned nothing
+
+
+def test_stderr_alone_does_not_zero_a_test_cell():
+    cell = new_code_cell("print('hi', file=sys.stderr)")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 2, "locked": True,
+                                 "schema_version": 3}
+    cell.outputs = [new_output("stream", name="stderr", text="UserWarning: careful\n")]
+    assert determine_grade(cell)[0] == 0  # nbgrader's own rule
+    StderrIsNotFailure().preprocess_cell(cell, {}, 0)
+    assert determine_grade(cell)[0] == 2 and cell.outputs[0].text == "UserWarning: careful\n"
+    cell.outputs.append(new_output("error", ename="AssertionError", evalue="wrong", traceback=[]))
+    assert determine_grade(cell)[0] == 0  # an error still fails the test

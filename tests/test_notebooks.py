@@ -1,0 +1,78 @@
+"""Every notebook in the repository runs in a real kernel, with the outcome its kind promises:
+
+- solution homework (solutions/*/homework.ipynb): runs clean, every visible test prints its "passed" line;
+- released homework (notebooks/*/homework.ipynb): runs to the first exercise and fails there
+  with the stub's clear NotImplementedError, and nothing else ever crashes;
+- lessons and quizzes (both copies): run clean and show their widgets.
+"""
+
+import pytest
+
+from tests.nbrun import ROOT, error_outputs, execute, grade_id, repo_notebooks
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+STUB_MESSAGE = "Not done yet: replace this line with your code."
+
+
+def kind(path) -> str:
+    top, name = path.relative_to(ROOT).parts[0], path.stem
+    if name == "homework":
+        return {"solutions": "solution homework", "notebooks": "released homework"}[top]
+    return name  # lesson or quiz
+
+
+NOTEBOOKS = repo_notebooks()
+
+
+def test_every_notebook_is_of_a_known_kind_and_collected():
+    assert NOTEBOOKS, "no notebooks found"
+    for path in NOTEBOOKS:
+        assert path.relative_to(ROOT).parts[0] in ("solutions", "notebooks"), f"stray notebook {path}"
+        assert kind(path) in ("solution homework", "released homework", "lesson", "quiz"), path
+    weeks = {p.parent.name for p in NOTEBOOKS}
+    for week in weeks:  # each week has all three parts in both trees
+        for top in ("solutions", "notebooks"):
+            for part in ("lesson", "homework", "quiz"):
+                assert (ROOT / top / week / f"{part}.ipynb").exists(), f"{top}/{week}/{part}.ipynb is missing"
+
+
+def ids(path):
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if kind(p) == "solution homework"], ids=ids)
+def test_solution_homework_runs_clean_and_passes_its_visible_tests(path):
+    nb = execute(path)
+    assert not error_outputs(nb)
+    printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+    visible_tests = [c for c in nb.cells if (grade_id(c) or "").endswith("_visible")]
+    assert visible_tests
+    for n in range(1, len(visible_tests) + 1):
+        assert f"Exercise {n}: visible tests passed." in printed
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if kind(p) == "released homework"], ids=ids)
+def test_released_homework_stops_at_the_first_exercise_with_a_clear_message(path):
+    nb = execute(path, allow_errors=True)
+    errors = error_outputs(nb)
+    assert errors, "a released homework with no exercise left to do?"
+    first_cell = errors[0][0]
+    first_test = next(i for i, c in enumerate(nb.cells) if (grade_id(c) or "").endswith("_visible"))
+    assert first_cell == first_test, "something before the first exercise's test failed"
+    for index, error in errors:  # every later failure is an unfinished exercise, never a crash
+        assert error["ename"] == "NotImplementedError", f"cell {index} crashed: {error['ename']}: {error['evalue']}"
+        assert error["evalue"] == STUB_MESSAGE
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if kind(p) in ("lesson", "quiz")], ids=ids)
+def test_lessons_and_quizzes_run_clean_and_show_widgets(path):
+    nb = execute(path)
+    assert not error_outputs(nb)
+    stderr = [out.text for c in nb.cells if c.cell_type == "code" for out in c.outputs
+              if out.output_type == "stream" and out.name == "stderr"]
+    assert not stderr, f"warnings or errors printed: {stderr}"
+    widgets = [c for c in nb.cells if c.cell_type == "code" for out in c.outputs if WIDGET in out.get("data", {})]
+    assert widgets, "every lesson and quiz has at least one widget"
+    if kind(path) == "quiz":
+        questions = [c for c in nb.cells if "QUIZ.ask(" in c.source]
+        assert len(questions) >= 6 and len(widgets) == len(questions)
