@@ -1,4 +1,4 @@
-"""``python -m autograder``: the instructor's commands, thin wrappers over nbgrader.
+"""python -m autograder: the instructor's commands, thin wrappers over nbgrader.
 
     release   [WEEK ...]                   regenerate notebooks/ from solutions/, check for leaks
     grade     [WEEK ...] [--student ID]    autograde everything in <workdir>/submitted/
@@ -171,9 +171,18 @@ def _summary(course: Course, todo, failed) -> str:
     return "\n".join(lines)
 
 
+EXAMPLES = """examples:
+  python -m autograder release week01_perceptron
+  python -m autograder grade week01_perceptron            # everything in .grading/submitted/
+  python -m autograder grade --student ada
+  python -m autograder feedback week01_perceptron
+  python -m autograder export --to grades.csv
+"""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--course-dir", type=Path, default=REPO_ROOT, help="course directory (default: this repository)")
     p.add_argument("--workdir", type=Path, default=None,
                    help="where submissions, grades and feedback go (default: <course-dir>/.grading or $NNF_GRADING_DIR)")

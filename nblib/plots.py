@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
 
 from nblib._validation import as_labels, as_matrix, as_scalar, as_vector
 
@@ -123,6 +124,7 @@ def training_curves(history: dict, *, title: str | None = None, axes=None):
                 values = np.asarray(history[key], dtype=float)
                 ax.plot(np.arange(1, len(values) + 1), values, style, marker="o" if len(values) < 30 else None, label=label)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric.replace("_", " "))
         ax.set_title(metric.replace("_", " ").capitalize())
         ax.grid(alpha=0.3)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython import get_ipython
 from IPython.display import clear_output, display
+from matplotlib.ticker import MaxNLocator
 
 from nblib import perceptron, plots
 
@@ -97,8 +99,9 @@ class PerceptronPlayground:
             bar.set_alpha(1.0 if i + 1 == epoch else 0.35)
         mistakes = "" if epoch == 0 else f", {self.fit.errors[epoch - 1]} mistake(s) in this epoch"
         self.ax.set_title(f"After epoch {epoch}: w = [{w[0]:.2f}, {w[1]:.2f}], b = {b:.2f}")
-        verdict = ("converged: every point is on the right side"
-                   if self.fit.converged else f"not converged after {len(self.fit.errors)} epochs")
+        epochs = len(self.fit.errors)
+        verdict = (f"training converged after {epochs} epochs: every point ends on its side"
+                   if self.fit.converged else f"not converged after {epochs} epochs")
         self.status.value = f"<b>epoch {epoch}</b>{mistakes} &mdash; {verdict}"
         self._render()
 
@@ -117,9 +120,13 @@ class PerceptronPlayground:
         self.ax_errors.set_xlabel("epoch")
         self.ax_errors.set_ylabel("mistakes (updates)")
         self.ax_errors.set_title("Mistakes per epoch")
+        self.ax_errors.xaxis.set_major_locator(MaxNLocator(integer=True))
+        self.ax_errors.yaxis.set_major_locator(MaxNLocator(integer=True))
         self.figure.tight_layout()
 
     def _render(self) -> None:
+        if get_ipython() is None:  # plain Python (tests): the figure is updated, nothing to show
+            return
         with self.output:
             clear_output(wait=True)
             display(self.figure)

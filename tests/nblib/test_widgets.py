@@ -24,7 +24,7 @@ def test_epoch_slider_moves_the_line_to_that_epochs_weights(playground):
         playground.epoch.value = epoch
         np.testing.assert_allclose(drawn_line(playground) @ fit.weights[epoch] + fit.biases[epoch], 0.0, atol=1e-9)
         assert f"<b>epoch {epoch}</b>" in playground.status.value
-    assert "converged" in playground.status.value
+    assert f"training converged after {len(fit.errors)} epochs" in playground.status.value
 
 
 def test_learning_rate_retrains_and_rewinds(playground):
