@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 from autograder import release
-from autograder.config import REPO_ROOT, course_config, default_workdir
+from autograder.config import RELEASE, REPO_ROOT, SOURCE, course_config, default_workdir
 
 
 class Course:
@@ -44,19 +44,17 @@ class Course:
         return Gradebook(self.config.CourseDirectory.db_url, self.config.CourseDirectory.course_id)
 
     def weeks(self, requested=()) -> list[str]:
-        known = release.weeks(self.dir)
+        known = release.weeks(self.dir / SOURCE)
         unknown = sorted(set(requested) - set(known))
         if unknown:
             raise SystemExit(f"error: unknown week(s) {', '.join(unknown)}; the course has: {', '.join(known)}")
         return list(requested) or known
 
     def submissions(self, weeks, students=()) -> list[tuple[str, str]]:
-        """(student, week) pairs present in <workdir>/submitted/<student>/<week>/."""
-        submitted = self.workdir / "submitted"
-        found = sorted(
-            (s.name, w) for s in submitted.glob("*") if s.is_dir() for w in weeks if (s / w).is_dir()
-        ) if submitted.exists() else []
-        return [(s, w) for s, w in found if not students or s in students]
+        """(student, week) pairs that have a folder <workdir>/submitted/<student>/<week>/."""
+        folders = sorted((self.workdir / "submitted").glob("*/*"))
+        return [(f.parent.name, f.name) for f in folders
+                if f.is_dir() and f.name in weeks and (not students or f.parent.name in students)]
 
     def log(self, result: dict) -> None:
         with open(self.workdir / "nbgrader.log", "a", encoding="utf-8") as fh:
@@ -74,13 +72,14 @@ def cmd_release(course: Course, args) -> int:
             print(f"release {week}: nbgrader failed\n{result.get('error', '')}", file=sys.stderr)
             failed += 1
             continue
-        leaks = release.find_leaks(course.dir / "solutions" / week, course.dir / "notebooks" / week)
+        released = course.dir / RELEASE / week
+        leaks = release.find_leaks(course.dir / SOURCE / week, released)
         if leaks:
             print(f"release {week}: LEAK CHECK FAILED", *leaks, sep="\n  ", file=sys.stderr)
             failed += 1
         else:
-            released = sorted(p.name for p in (course.dir / "notebooks" / week).glob("*.ipynb"))
-            print(f"release {week}: notebooks/{week}/ regenerated ({', '.join(released)}); no solution or hidden test leaked")
+            names = ", ".join(sorted(p.name for p in released.glob("*.ipynb")))
+            print(f"release {week}: {RELEASE}/{week}/ regenerated ({names}); no solution or hidden test leaked")
     return 1 if failed else 0
 
 

@@ -18,9 +18,9 @@ _REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)\n(.*?)### E
 MIN_SECRET_LENGTH = 12  # shorter lines ("return z", "pass") are too generic to call a leak
 
 
-def weeks(course_dir: Path, source: str = "solutions") -> list[str]:
+def weeks(source_dir: Path) -> list[str]:
     """The assignment folders in the source directory, in order."""
-    return sorted(p.name for p in (course_dir / source).iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p.name for p in source_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
 def secret_lines(notebook_path: Path) -> set[str]:

@@ -144,6 +144,7 @@ def assert_close(
     context : str
         Which input was used, e.g. ``"on the AND truth table"``.
     """
+    expected_dtype = np.asarray(expected).dtype
     expected = np.asarray(expected, dtype=float)
     arr = _numeric(got, name, exercise)
     known = _matching_mistake(arr, mistakes or {}, rtol, atol)
@@ -168,7 +169,7 @@ def assert_close(
     relative = error[worst] / max(abs(float(expected[worst])), 1e-300)
     lines = [
         f"{exercise}: {name} is not close enough to the expected value{_context(context)}.",
-        f"    expected: shape {expected.shape}, {_preview(expected)}",
+        f"    expected: shape {expected.shape}, dtype {expected_dtype}, {_preview(expected)}",
         f"    got:      shape {arr.shape}, dtype {arr.dtype}, {_preview(arr)}",
         f"    largest error {error[worst]:.3g} at index {tuple(int(i) for i in worst)} "
         f"(relative {relative:.3g}); allowed: |got - expected| <= {atol:g} + {rtol:g} * |expected|",

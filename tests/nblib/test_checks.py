@@ -30,7 +30,7 @@ def test_value_message_names_exercise_variable_shapes_and_error():
                       context="on the worked example")
     lines = message.splitlines()
     assert lines[0] == f"{EX}: p is not close enough to the expected value on the worked example."
-    assert "expected: shape (2,), [1., 2.]" in lines[1]
+    assert "expected: shape (2,), dtype float64, [1., 2.]" in lines[1]
     assert "got:      shape (2,), dtype float64, [1. , 2.5]" in lines[2]
     assert "largest error 0.5 at index (1,) (relative 0.25)" in lines[3]
 
