@@ -33,8 +33,16 @@ def test_no_grading_output_caches_or_environments_are_tracked():
     assert not offenders
 
 
-def test_every_data_file_has_its_provenance_written_down():
+def test_every_data_file_and_loader_has_its_provenance_written_down():
+    import re
+
+    from nblib import data
+
     readme = (ROOT / "data" / "README.md").read_text()
     for f in tracked_files():
         if f.startswith("data/") and f != "data/README.md":
             assert f.removeprefix("data/") in readme, f"{f} is not described in data/README.md"
+    loaders = re.findall(r"`nblib\.data\.(\w+)`", readme)
+    assert {"digits", "iris", "breast_cancer"} <= set(loaders)
+    for name in loaders:  # the README describes loaders that exist
+        assert callable(getattr(data, name, None)), f"data/README.md names nblib.data.{name}, which does not exist"
