@@ -64,23 +64,25 @@ class Course:
 # --- commands ----------------------------------------------------------------------------------
 
 def cmd_release(course: Course, args) -> int:
-    failed = 0
-    for week in course.weeks(args.weeks):
-        result = course.api.generate_assignment(week, force=True, create=True)
-        course.log(result)
-        if not result["success"]:
-            print(f"release {week}: nbgrader failed\n{result.get('error', '')}", file=sys.stderr)
-            failed += 1
-            continue
-        released = course.dir / RELEASE / week
-        leaks = release.find_leaks(course.dir / SOURCE / week, released)
-        if leaks:
-            print(f"release {week}: LEAK CHECK FAILED", *leaks, sep="\n  ", file=sys.stderr)
-            failed += 1
-        else:
-            names = ", ".join(sorted(p.name for p in released.glob("*.ipynb")))
-            print(f"release {week}: {RELEASE}/{week}/ regenerated ({names}); no solution or hidden test leaked")
+    failed = [week for week in course.weeks(args.weeks) if not release_week(course, week)]
     return 1 if failed else 0
+
+
+def release_week(course: Course, week: str) -> bool:
+    """Generate <release>/<week>/ with nbgrader and check it for leaks; True on success."""
+    result = course.api.generate_assignment(week, force=True, create=True)
+    course.log(result)
+    if not result["success"]:
+        print(f"release {week}: nbgrader failed\n{result.get('error', '')}", file=sys.stderr)
+        return False
+    released = course.dir / RELEASE / week
+    leaks = release.find_leaks(course.dir / SOURCE / week, released)
+    if leaks:
+        print(f"release {week}: LEAK CHECK FAILED", *leaks, sep="\n  ", file=sys.stderr)
+        return False
+    names = ", ".join(sorted(p.name for p in released.glob("*.ipynb")))
+    print(f"release {week}: {RELEASE}/{week}/ regenerated ({names}); no solution or hidden test leaked")
+    return True
 
 
 def cmd_grade(course: Course, args) -> int:
@@ -145,7 +147,7 @@ def _ensure_in_gradebook(course: Course, weeks) -> None:
     for week in weeks:
         if week not in known:
             print(f"{week} is not in the gradebook yet: releasing it first.")
-            cmd_release(course, argparse.Namespace(weeks=[week]))
+            release_week(course, week)
 
 
 def _score(course: Course, week: str, student: str) -> tuple[float, float]:
