@@ -55,19 +55,51 @@ def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.text_stub = TEXT_STUB
 
-    c.Execute.timeout = CELL_TIMEOUT
+    c.Execute.timeout = CELL_TIMEOUT  # plain nbgrader's executor, used by `nbgrader validate`
+    c.Autograde.sanitize_preprocessors = _sanitize_steps()
     c.Autograde.autograde_preprocessors = _autograde_steps()
+    c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back, not skipped
+    c.SafeExecute.timeout = CELL_TIMEOUT
+    c.SafeExecute.scratch_dir = str(workdir / "sandbox")
+    c.SafeExecute.notes_dir = str(workdir / "notes")
+    # What a student's kernel must not see: solutions, git history (it holds them too), grades
+    # and other students' work. The repository's own copies are hidden as well when the course
+    # directory is elsewhere.
+    c.SafeExecute.hide = sorted({str(p) for root in {course_dir, REPO_ROOT}
+                                 for p in (root / SOURCE, root / ".git", default_workdir(root))} | {str(workdir)})
+    c.GenerateFeedback.preprocessors = _feedback_steps()
     c.NbGrader.logfile = str(workdir / "nbgrader.log")
     return c
 
 
+def _sanitize_steps() -> list:
+    """nbgrader's steps before running a submission, with duplicated cells made ordinary."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import DeduplicateIds
+
+    from autograder.preprocessors import DropDuplicateMetadata
+
+    steps = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    steps.insert(steps.index(DeduplicateIds) + 1, DropDuplicateMetadata)
+    return steps
+
+
 def _autograde_steps() -> list:
-    """nbgrader's own autograding steps, with ours right after the notebook is executed."""
+    """nbgrader's own autograding steps, with SafeExecute in place of its Execute."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
 
-    from autograder.preprocessors import StderrIsNotFailure
+    from autograder.preprocessors import SafeExecute, StderrIsNotFailure
 
     steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    steps.insert(steps.index(Execute) + 1, StderrIsNotFailure)
+    steps[steps.index(Execute):steps.index(Execute) + 1] = [SafeExecute, StderrIsNotFailure]
     return steps
+
+
+def _feedback_steps() -> list:
+    """nbgrader's feedback steps, with the hidden tests' code taken out first."""
+    from nbgrader.converters import GenerateFeedback
+
+    from autograder.preprocessors import HideHiddenTests
+
+    return [HideHiddenTests, *GenerateFeedback.class_traits()["preprocessors"].default()]

@@ -1,0 +1,104 @@
+"""The grader's hands inside a student's kernel.
+
+While a homework is graded, its test cells run in the grader's own process, never in the
+student's kernel; they reach the student's functions through this module. Each request
+arrives as one ``handle(json)`` call and answers with one display message of type
+:data:`MIME`. A student's code can break this module, but that only breaks its own
+answers: every verdict is reached in the grader, on values decoded by :mod:`autograder.codec`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import traceback
+
+import numpy as np
+
+from autograder import codec
+
+MIME = "application/vnd.nnf-grader+json"
+
+_objects: dict[int, object] = {}  # handle -> object that is not plain data
+
+
+def handle(request: str) -> None:
+    from IPython.display import publish_display_data
+
+    message = json.loads(request)
+    try:
+        reply = {"ok": _OPS[message["op"]](**message["args"])}
+    except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too: report, don't die
+        reply = {"error": _describe_error(error)}
+    publish_display_data({MIME: reply})
+
+
+def _ref(value) -> dict:
+    handle = id(value)
+    _objects[handle] = value
+    return {"ref": handle, "type": type(value).__name__, "callable": callable(value)}
+
+
+def _encode(value):
+    return codec.encode(value, _ref)
+
+
+def _lookup(data: dict):
+    if "import" in data:
+        module, qualname = data["import"]
+        value = importlib.import_module(module)
+        for part in qualname.split("."):
+            value = getattr(value, part)
+        return value
+    return _objects[data["ref"]]
+
+
+def describe(names: list[str]) -> dict:
+    """How each global of the student's notebook can be handed to the grader."""
+    namespace = sys.modules["__main__"].__dict__
+    found = {}
+    for name in names:
+        if name not in namespace:
+            continue
+        value = namespace[name]
+        module = getattr(value, "__module__", None) if callable(value) else None
+        if type(value).__name__ == "module":
+            found[name] = {"module": value.__name__}
+        elif module not in (None, "__main__") and hasattr(value, "__qualname__"):
+            found[name] = {"import": [module, value.__qualname__], "fallback": _ref(value)}
+        else:
+            found[name] = {"value": _encode(value)}
+    return found
+
+
+def call(target: dict, args: list, kwargs: dict, disabled: dict, errstate: dict):
+    """``target(*args, **kwargs)`` with nblib's references for the exercise switched off."""
+    from nblib import _reference
+
+    function = _lookup(target)
+    args = codec.decode(args, _lookup)
+    kwargs = codec.decode(kwargs, _lookup)
+    previous = dict(_reference._disabled)
+    _reference._disabled.update(disabled)
+    try:
+        with np.errstate(**errstate):
+            return _encode(function(*args, **kwargs))
+    finally:
+        _reference._disabled.clear()
+        _reference._disabled.update(previous)
+
+
+def attribute(target: dict, name: str):
+    return _encode(getattr(_lookup(target), name))
+
+
+def _describe_error(error: BaseException) -> dict:
+    frames = traceback.extract_tb(error.__traceback__)
+    student = [f for f in frames if f.filename != __file__]  # the student's frames only
+    lines = traceback.format_list(student)
+    return {"ename": type(error).__name__, "evalue": str(error), "traceback": lines,
+            "module": type(error).__module__}
+
+
+_OPS = {"describe": describe, "call": call, "attribute": attribute}

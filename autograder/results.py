@@ -1,0 +1,200 @@
+"""Grades per exercise out of nbgrader's gradebook: a CSV, a statistics table and a plot.
+
+An *exercise* is a solution cell together with the test cells after it (``predict`` with
+``predict_visible`` and ``predict_hidden``); a manually graded answer is its own exercise.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics as stats_
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+
+def exercises(source_notebook: Path) -> dict[str, str]:
+    """grade_id of every grade cell -> exercise name, in notebook order.
+
+    A test cell belongs to the nearest preceding solution cell's grade_id; a manual answer
+    cell is its own exercise; a grade cell before any solution cell belongs to itself.
+    """
+    mapping: dict[str, str] = {}
+    current: str | None = None
+    for cell in nbformat.read(source_notebook, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if meta.get("solution"):
+            current = gid
+        if meta.get("grade"):
+            mapping[gid] = gid if meta.get("solution") else current or gid
+    return mapping
+
+
+@dataclass
+class Row:
+    """One student's grades for one week."""
+
+    student: str
+    week: str
+    exercises: dict[str, tuple[float | None, float]]  # exercise -> (score or None if ungraded, max)
+    score: float
+    max_score: float
+    needs_manual_grade: bool
+    notes: list[str]
+
+
+def _sum_exercises(mapping: dict[str, str], grades: list) -> dict[str, tuple[float | None, float]]:
+    """Sum a submitted notebook's grades per exercise, in notebook order (unknown cells last)."""
+    order = {gid: i for i, gid in enumerate(mapping)}
+    out: dict[str, tuple[float | None, float]] = {}
+    for g in sorted(grades, key=lambda g: (order.get(g.name, len(order)), g.name)):
+        name = mapping.get(g.name, g.name)
+        score, max_score = out.get(name, (0.0, 0.0))
+        score = None if score is None or g.needs_manual_grade else score + g.score
+        out[name] = (score, max_score + g.max_score)
+    return out
+
+
+def _notes(notes_dir: Path, student: str, week: str) -> list[str]:
+    """The grader's notes for a submission, [] when there are none."""
+    path = Path(notes_dir) / student / f"{week}.json"
+    return [str(n) for n in json.loads(path.read_text(encoding="utf-8"))] if path.exists() else []
+
+
+def collect_rows(db_url: str, course_id: str, source_dir: Path, weeks: list[str], notes_dir: Path) -> list[Row]:
+    """Every submission in the gradebook for these weeks, sorted by (week, student).
+
+    Exercises are in notebook order; an exercise's score is the sum over its grade cells,
+    None while any of them still needs manual grading.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    mappings: dict[Path, dict[str, str]] = {}
+    rows = []
+    with Gradebook(db_url, course_id) as gb:
+        for week in sorted(set(weeks)):
+            try:
+                submissions = gb.find_assignment(week).submissions
+            except MissingEntry:
+                continue  # nothing collected for this week yet
+            for sub in submissions:
+                graded = sorted((nb for nb in sub.notebooks if nb.grades), key=lambda nb: nb.name)
+                found: dict[str, tuple[float | None, float]] = {}
+                for nb in graded:
+                    source = Path(source_dir) / week / f"{nb.name}.ipynb"
+                    if source not in mappings:
+                        mappings[source] = exercises(source) if source.exists() else {}
+                    prefix = f"{nb.name}:" if len(graded) > 1 else ""
+                    for name, value in _sum_exercises(mappings[source], nb.grades).items():
+                        found[prefix + name] = value
+                rows.append(Row(sub.student.id, week, found, float(sub.score), float(sub.max_score),
+                                bool(sub.needs_manual_grade), _notes(notes_dir, sub.student.id, week)))
+    return sorted(rows, key=lambda r: (r.week, r.student))
+
+
+def _num(x: float) -> str:
+    """A score as text, stable across runs: 4 decimals at most, no trailing zeros."""
+    return format(round(x, 4), "g")
+
+
+def write_csv(rows: list[Row], path: Path) -> None:
+    """One line per row: student, week, one column per exercise, total, max, needs_manual_grading, notes."""
+    multi = len({r.week for r in rows}) > 1
+    columns: dict[tuple[str, str], str] = {}  # (week, exercise) -> header, first-seen order
+    for r in rows:
+        for name, (_, max_score) in r.exercises.items():
+            prefix = f"{r.week}:" if multi else ""
+            columns.setdefault((r.week, name), f"{prefix}{name} (/{_num(max_score)})")
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["student", "week", *columns.values(), "total", "max", "needs_manual_grading", "notes"])
+        for r in rows:
+            cells = []
+            for week, name in columns:
+                score = r.exercises.get(name, (None, 0.0))[0] if week == r.week else None
+                cells.append("" if score is None else _num(score))
+            out.writerow([r.student, r.week, *cells, _num(r.score), _num(r.max_score),
+                          "yes" if r.needs_manual_grade else "no", " | ".join(r.notes)])
+
+
+@dataclass
+class ExerciseStats:
+    """How the class did on one exercise (over graded submissions only)."""
+
+    week: str
+    exercise: str
+    max_score: float
+    n: int  # graded submissions
+    mean: float
+    median: float
+    full: float  # share with full marks, 0..1
+    zero: float  # share with 0
+    ungraded: int
+
+
+def statistics(rows: list[Row]) -> list[ExerciseStats]:
+    """Per (week, exercise) statistics, in first-seen (notebook) order; nan when nothing is graded."""
+    found: dict[tuple[str, str], tuple[float, list[float | None]]] = {}
+    for r in rows:
+        for name, (score, max_score) in r.exercises.items():
+            found.setdefault((r.week, name), (max_score, []))[1].append(score)
+    result = []
+    for (week, name), (max_score, scores) in found.items():
+        graded = [s for s in scores if s is not None]
+        n, nan = len(graded), float("nan")
+        result.append(ExerciseStats(
+            week, name, max_score, n,
+            stats_.mean(graded) if n else nan, stats_.median(graded) if n else nan,
+            sum(s >= max_score for s in graded) / n if n else nan,
+            sum(s == 0 for s in graded) / n if n else nan,
+            len(scores) - n))
+    return result
+
+
+def _label(s: ExerciseStats, multi: bool) -> str:
+    return f"{s.week}:{s.exercise}" if multi else s.exercise
+
+
+def _pct(part: float, whole: float) -> float:
+    return 100 * part / whole if whole else float("nan")
+
+
+def format_table(stats: list[ExerciseStats]) -> str:
+    """An aligned plain-text table: header, then one line per exercise."""
+    multi = len({s.week for s in stats}) > 1
+    header = ["exercise", "max", "mean", "mean %", "median", "median %", "full %", "zero %", "n", "ungraded"]
+    lines = [header] + [
+        [_label(s, multi), _num(s.max_score), f"{s.mean:.2f}", f"{_pct(s.mean, s.max_score):.0f}",
+         f"{s.median:.2f}", f"{_pct(s.median, s.max_score):.0f}", f"{100 * s.full:.0f}",
+         f"{100 * s.zero:.0f}", str(s.n), str(s.ungraded)]
+        for s in stats]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+        for line in lines)
+
+
+def plot(stats: list[ExerciseStats], path: Path) -> None:
+    """PNG at 100 dpi: mean per exercise as % of max (bar), median (marker), share of zeros (red bar)."""
+    from matplotlib.figure import Figure
+
+    multi = len({s.week for s in stats}) > 1
+    y = list(range(len(stats)))
+    fig = Figure(figsize=(8, 2 + 0.5 * len(stats)), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(y, [_pct(s.mean, s.max_score) for s in stats], height=0.6, color="tab:blue", label="mean")
+    ax.barh([i + 0.3 for i in y], [100 * s.zero for s in stats], height=0.15, color="tab:red",
+            label="scored 0 (% of students)")
+    ax.plot([_pct(s.median, s.max_score) for s in stats], y, "kD", label="median")
+    ax.set_yticks(y, [_label(s, multi) for s in stats])
+    ax.invert_yaxis()  # notebook order, top to bottom
+    ax.set_xlim(0, 105)
+    ax.set_xlabel("% of the exercise's points")
+    weeks = ", ".join(dict.fromkeys(s.week for s in stats))
+    students = max((s.n + s.ungraded for s in stats), default=0)
+    ax.set_title(f"{weeks}: mean score per exercise (n = {students} students)")
+    fig.legend(loc="outside lower center", ncols=3, fontsize="small")
+    fig.savefig(path, format="png", dpi=100)

@@ -1,0 +1,223 @@
+"""Test cells run here, in the grader's process, on the student's answers.
+
+A test cell is instructor code (nbgrader restores it from the gradebook), so it is run with
+the grader's own numpy, nblib and scikit-learn, which no student code has touched. The
+names it uses that the student's notebook defines are fetched from the student's kernel:
+
+- modules and library objects (``np``, ``checks``, ``Perceptron``) are imported afresh here
+  by name, from an allow-list, so a student who replaced ``np.testing`` or ``checks`` in the
+  kernel changed nothing that decides points;
+- plain data (arrays, numbers, lists) is copied over by :mod:`autograder.codec`;
+- the student's functions and objects stay in the kernel and are called through a
+  :class:`Remote` proxy, with nblib's references switched off as the test says (``own_work``)
+  and numpy's error settings (``no_overflow``) carried over.
+
+So the decisive comparison happens outside the student's reach: whatever their kernel
+answers is only ever treated as their answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import importlib
+import numbers
+import re
+import time
+import traceback
+
+import numpy as np
+from nbformat.v4 import new_output
+
+from autograder import codec
+from autograder.kernel import Outputs, StudentKernel
+
+TRUSTED_MODULES = {"numpy", "scipy", "sklearn", "nblib", "matplotlib", "keras", "tensorflow", "math",
+                   "statistics", "random", "itertools", "functools", "collections", "warnings"}
+_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+
+
+class StudentCodeError(Exception):
+    """An exception raised by the student's code in their kernel, carried over by name."""
+
+    def __init__(self, ename: str, evalue: str, lines: list[str]):
+        super().__init__(evalue)
+        self.ename, self.evalue, self.lines = ename, evalue, lines
+
+
+def student_error(info: dict) -> StudentCodeError:
+    """A ``StudentCodeError`` that is also, where possible, the builtin class it was raised as,
+    so that a test may catch ``ValueError`` from the student's function."""
+    name = str(info.get("ename", "Error"))
+    bases = (StudentCodeError,)
+    if name == "ReferenceDisabled":
+        from nblib._reference import ReferenceDisabled
+        bases += (ReferenceDisabled,)
+    elif isinstance(getattr(builtins, name, None), type) and issubclass(getattr(builtins, name), Exception):
+        bases += (getattr(builtins, name),)
+    try:
+        cls = type(name, bases, {})
+    except TypeError:  # incompatible layouts (OSError and friends)
+        cls = type(name, (StudentCodeError,), {})
+    return cls(name, str(info.get("evalue", "")), [str(line) for line in info.get("traceback", [])][-20:])
+
+
+class Remote:
+    """The student's function or object, living in their kernel."""
+
+    __slots__ = ("_link", "_handle")
+
+    def __init__(self, link: "Link", handle: dict):
+        object.__setattr__(self, "_link", link)
+        object.__setattr__(self, "_handle", {"ref": handle["ref"]})
+
+    def __call__(self, *args, **kwargs):
+        return self._link.send("call", target=self._handle, args=self._link.encode(list(args)),
+                               kwargs=self._link.encode(kwargs), errstate=np.geterr(),
+                               disabled=_disabled_references())
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._link.send("attribute", target=self._handle, name=name)
+
+    def __repr__(self) -> str:
+        return "<your object in the notebook's kernel>"
+
+
+def _disabled_references() -> dict:
+    from nblib import _reference
+    return dict(_reference._disabled)
+
+
+class Link:
+    """Requests to the student's kernel on behalf of the test cell that is running."""
+
+    def __init__(self, kernel: StudentKernel, timeout: float):
+        self.kernel, self.timeout = kernel, timeout
+        self.deadline, self.outputs = 0.0, Outputs()
+
+    def begin(self, outputs: Outputs) -> None:
+        self.deadline, self.outputs = time.monotonic() + self.timeout, outputs
+
+    def send(self, op: str, **args):
+        reply = self.kernel.request(op, self.deadline, self.outputs, **args)
+        if not isinstance(reply, dict) or "error" in reply:
+            raise student_error(reply.get("error", {}) if isinstance(reply, dict) else {})
+        return codec.decode(reply.get("ok"), self.remote)
+
+    def remote(self, handle: dict) -> Remote:
+        return Remote(self, handle)
+
+    def encode(self, value):
+        return codec.encode(value, self._reference)
+
+    @staticmethod
+    def _reference(value):
+        if isinstance(value, Remote):
+            return object.__getattribute__(value, "_handle")
+        module, qualname = getattr(value, "__module__", ""), getattr(value, "__qualname__", "")
+        if module.split(".")[0] in TRUSTED_MODULES and qualname and "<" not in qualname:
+            return {"import": [module, qualname]}
+        raise codec.NotEncodable(f"the grader cannot send a {type(value).__name__} to your kernel")
+
+
+class TrustedTests:
+    """One submission's test cells, run in order in one namespace of the grader's."""
+
+    def __init__(self, kernel: StudentKernel, timeout: float):
+        self.link = Link(kernel, timeout)
+        self.namespace = {"__name__": "__grader__", "__builtins__": builtins}
+        self.bound: set[str] = set()  # names the test cells assigned themselves: never fetched
+
+    def run(self, grade_id: str, source: str) -> list:
+        outputs = Outputs()
+        self.link.begin(outputs)
+        try:
+            tree = ast.parse(source)
+            before = self._fetch(_loaded_names(tree))
+            value = self._execute(tree, f"<test {grade_id}>", outputs)
+            self.bound.update(k for k, v in self.namespace.items() if before.get(k, _MISSING) is not v)
+            if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+                outputs.items.append(new_output("execute_result", {"text/plain": repr(float(value))},
+                                                execution_count=None))
+        except Exception as error:  # noqa: BLE001 - any failure is this test's failure, never the grader's
+            outputs.items.append(_error_output(error, grade_id, source))
+        return outputs.finish()
+
+    def _fetch(self, names: set[str]) -> dict:
+        """Put the student's current value of each name the cell uses into the namespace."""
+        wanted = sorted(n for n in names if n not in self.bound and not hasattr(builtins, n))
+        found = self.link.kernel.request("describe", self.link.deadline, self.link.outputs, names=wanted)
+        found = found.get("ok") if isinstance(found, dict) else None
+        for name in wanted:
+            self.namespace.pop(name, None)
+            if isinstance(found, dict) and isinstance(found.get(name), dict):
+                self.namespace[name] = self._adopt(found[name])
+        return {n: self.namespace[n] for n in wanted if n in self.namespace}
+
+    def _adopt(self, described: dict):
+        if "module" in described or "import" in described:
+            module, _, qualname = (described.get("module") or "", None, "")
+            if "import" in described:
+                module, qualname = described["import"]
+            if str(module).split(".")[0] in TRUSTED_MODULES:
+                with contextlib.suppress(Exception):
+                    value = importlib.import_module(module)
+                    for part in filter(None, str(qualname).split(".")):
+                        value = getattr(value, part)
+                    return value
+            return self.link.remote(described["fallback"]) if "fallback" in described else None
+        return codec.decode(described.get("value"), self.link.remote)
+
+    def _execute(self, tree: ast.Module, filename: str, outputs: Outputs):
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        with contextlib.redirect_stdout(_Stream(outputs, "stdout")), \
+                contextlib.redirect_stderr(_Stream(outputs, "stdout")):  # stderr is not failure
+            exec(compile(tree, filename, "exec"), self.namespace)
+            if last is not None:
+                return eval(compile(ast.Expression(last.value), filename, "eval"), self.namespace)
+        return None
+
+
+_MISSING = object()
+
+
+class _Stream:
+    """A file-like object that appends what the test prints to the cell's outputs."""
+
+    def __init__(self, outputs: Outputs, name: str):
+        self.outputs, self.name = outputs, name
+
+    def write(self, text: str) -> int:
+        self.outputs.add_output(new_output("stream", name=self.name, text=str(text)))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _loaded_names(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def _error_output(error: Exception, grade_id: str, source: str):
+    """An error output with the message, the student's own traceback, and the failing test line
+    only when that line is not a hidden one."""
+    ename = getattr(error, "ename", type(error).__name__)
+    evalue = str(error)
+    lines = []
+    if getattr(error, "lines", None):
+        lines += ["Traceback of your code (most recent call last):\n", *error.lines]
+    test_frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == f"<test {grade_id}>"]
+    if test_frames:
+        lineno = test_frames[-1].lineno
+        hidden = {source[:m.start()].count("\n") + 1 + i
+                  for m in _HIDDEN.finditer(source) for i in range(m.group(0).count("\n") + 1)}
+        if lineno not in hidden:
+            lines.append(f"In the test, line {lineno}: {source.splitlines()[lineno - 1].strip()}\n")
+        else:
+            lines.append("In a hidden test.\n")
+    lines.append(f"{ename}: {evalue}")
+    return new_output("error", ename=ename, evalue=evalue, traceback=lines)

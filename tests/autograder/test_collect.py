@@ -1,0 +1,310 @@
+"""autograder.collect: LMS downloads become <submitted>/<student>/<week>/ with the released names."""
+
+import os
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.collect import collect, normalise_folder, student_id
+
+WEEK = "week01_perceptron"
+EXPECTED = ["homework.ipynb", "lesson.ipynb", "quiz.ipynb"]
+TWO_GRADED = ["homework.ipynb", "project.ipynb"]  # no single-notebook fallback: names must match
+
+
+def notebook(source="x = 1"):
+    return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]))
+
+
+def make_zip(path, entries):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return path
+
+
+def make_dir(path, files):
+    for name, content in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(content, encoding="utf-8")
+    return path
+
+
+def cell(path):
+    return nbformat.read(path, as_version=4).cells[0].source
+
+
+def by_student(results):
+    return {r.student: r for r in results}
+
+
+def listing(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+# --- student ids -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, sid", [
+    ("Ada Lovelace", "ada_lovelace"), ("Zoë O'Brien", "zoe_o_brien"),
+    ("  __José--María  ", "jose_maria"), ("lovelaceada", "lovelaceada"), ("Ünal 2", "unal_2"),
+])
+def test_student_id(raw, sid):
+    assert student_id(raw) == sid
+
+
+@pytest.mark.parametrize("raw", ["", "  ", "!!!", "李"])
+def test_student_id_rejects_names_without_usable_characters(raw):
+    with pytest.raises(ValueError):
+        student_id(raw)
+
+
+# --- layouts -----------------------------------------------------------------------------------
+
+def test_moodle_zip_inside_a_wrapper_folder(tmp_path):
+    source = make_zip(tmp_path / "subs.zip", {
+        "week01 submissions/Ada Lovelace_123456_assignsubmission_file_/homework.ipynb": notebook("ada"),
+        "week01 submissions/Alan Turing_654321_assignsubmission_file_/Homework (1).ipynb": notebook("alan"),
+    })
+    results = collect(source, tmp_path / "submitted", WEEK, EXPECTED)
+    assert [r.student for r in results] == ["ada_lovelace", "alan_turing"]
+    assert all(r.files == ["homework.ipynb"] for r in results)
+    assert cell(tmp_path / "submitted/alan_turing" / WEEK / "homework.ipynb") == "alan"
+    assert "renamed 'Homework (1).ipynb' to 'homework.ipynb'" in results[1].notes
+    assert "quiz.ipynb is missing" in results[0].notes
+
+
+def test_lone_moodle_folder_is_the_student_not_a_wrapper(tmp_path):
+    source = make_zip(tmp_path / "one.zip", {"Ada Lovelace_1_assignsubmission_file_/homework.ipynb": notebook()})
+    assert [r.student for r in collect(source, tmp_path / "out", WEEK, EXPECTED)] == ["ada_lovelace"]
+
+
+def test_flat_files_inside_a_wrapper_folder(tmp_path):
+    source = make_zip(tmp_path / "subs.zip", {"Homework 1/ada.ipynb": notebook("ada"),
+                                              "Homework 1/bob.ipynb": notebook("bob")})
+    results = collect(source, tmp_path / "submitted", WEEK, EXPECTED)
+    assert [(r.student, r.files) for r in results] == [("ada", ["homework.ipynb"]), ("bob", ["homework.ipynb"])]
+    assert cell(tmp_path / "submitted/bob" / WEEK / "homework.ipynb") == "bob"
+
+
+def test_folder_per_student_from_a_directory_drops_a_common_subfolder(tmp_path):
+    source = make_dir(tmp_path / "download", {
+        "Ada Lovelace/homework.ipynb": notebook("ada"),
+        "bob/week01/homework.ipynb": notebook("bob"),
+        "bob/week01/data/points.csv": "x,y\n",
+    })
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    assert results["ada_lovelace"].files == ["homework.ipynb"]
+    assert results["bob"].files == ["data/points.csv", "homework.ipynb"]
+    assert cell(tmp_path / "submitted/bob" / WEEK / "homework.ipynb") == "bob"
+
+
+def test_canvas_flat_files(tmp_path):
+    source = make_zip(tmp_path / "canvas.zip", {
+        "lovelaceada_12345_67890_homework.ipynb": notebook("ada"),
+        "turingalan_LATE_22222_33333_homework-1.ipynb": notebook("alan"),
+        "turingalan_LATE_22222_33333_helpers.py": "def f(): pass\n",
+    })
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    assert set(results) == {"lovelaceada", "turingalan"}
+    assert results["lovelaceada"].files == ["homework.ipynb"]
+    assert results["turingalan"].files == ["helpers.py", "homework.ipynb"]
+    assert "renamed 'homework-1.ipynb' to 'homework.ipynb'" in results["turingalan"].notes
+    assert cell(tmp_path / "submitted/turingalan" / WEEK / "homework.ipynb") == "alan"
+
+
+def test_blackboard_flat_files_skip_receipts_and_keep_the_latest_attempt(tmp_path):
+    source = make_zip(tmp_path / "bb.zip", {
+        "Homework 1_ada_attempt_2026-11-20-10-15-00_homework.ipynb": notebook("second"),
+        "Homework 1_ada_attempt_2026-11-19-09-00-00_homework.ipynb": notebook("first"),
+        "Homework 1_ada_attempt_2026-11-20-10-15-00.txt": "receipt",
+    })
+    [ada] = collect(source, tmp_path / "submitted", WEEK, EXPECTED)
+    folder = tmp_path / "submitted/ada" / WEEK
+    assert ada.student == "ada"
+    assert ada.files == ["homework (2).ipynb.duplicate", "homework.ipynb"]
+    assert cell(folder / "homework.ipynb") == "second"
+    assert cell(folder / "homework (2).ipynb.duplicate") == "first"
+    assert "skipped Blackboard receipt 'Homework 1_ada_attempt_2026-11-20-10-15-00.txt'" in ada.notes
+
+
+def test_plain_flat_files(tmp_path):
+    source = make_dir(tmp_path / "download", {
+        "ada.ipynb": notebook("ada"),
+        "bob_homework.ipynb": notebook("bob"),
+        "bob_helpers.py": "",
+        "carl_lovelace_homework (1).ipynb": notebook("carl"),
+    })
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    assert set(results) == {"ada", "bob", "carl_lovelace"}
+    assert "renamed 'ada.ipynb' to 'homework.ipynb'" in results["ada"].notes
+    assert results["bob"].files == ["helpers.py", "homework.ipynb"]
+    assert results["bob"].notes == ["quiz.ipynb is missing"]  # nothing renamed
+    assert cell(tmp_path / "submitted/carl_lovelace" / WEEK / "homework.ipynb") == "carl"
+
+
+def test_junk_is_skipped_and_extra_files_kept(tmp_path):
+    source = make_zip(tmp_path / "subs.zip", {
+        "ada/homework.ipynb": notebook(),
+        "ada/data.csv": "1,2\n",
+        "ada/helpers.py": "x = 1\n",
+        "ada/.ipynb_checkpoints/homework-checkpoint.ipynb": notebook(),
+        "ada/__pycache__/helpers.cpython-312.pyc": "",
+        "ada/.DS_Store": "", "ada/Thumbs.db": "",
+        "__MACOSX/ada/._homework.ipynb": "",
+        "bob/homework.ipynb": notebook(),
+    })
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    assert set(results) == {"ada", "bob"}
+    assert results["ada"].files == ["data.csv", "helpers.py", "homework.ipynb"]
+    assert listing(tmp_path / "submitted/ada") == [f"{WEEK}/data.csv", f"{WEEK}/helpers.py", f"{WEEK}/homework.ipynb"]
+
+
+def test_zip_slip_entries_are_rejected(tmp_path):
+    source = make_zip(tmp_path / "evil.zip", {
+        "ada/homework.ipynb": notebook(),
+        "ada/../../escaped.py": "boom",
+        "../outside.ipynb": notebook(),
+        "/etc/absolute.py": "boom",
+        "..\\windows.py": "boom",
+        "bob/homework.ipynb": notebook(),
+    })
+    submitted = tmp_path / "deep/submitted"
+    results = by_student(collect(source, submitted, WEEK, EXPECTED))
+    assert set(results) == {"ada", "bob"}
+    assert listing(tmp_path) == ["deep/submitted/ada/week01_perceptron/homework.ipynb",
+                                 "deep/submitted/bob/week01_perceptron/homework.ipynb", "evil.zip"]
+    assert "rejected unsafe zip entry 'ada/../../escaped.py'" in results["ada"].notes
+    assert "rejected unsafe zip entry 'ada/../../escaped.py'" not in results["bob"].notes
+    for r in results.values():  # an entry that names nobody concerns everyone
+        assert "rejected unsafe zip entry '../outside.ipynb'" in r.notes
+        assert "rejected unsafe zip entry '/etc/absolute.py'" in r.notes
+        assert "rejected unsafe zip entry '..\\windows.py'" in r.notes
+
+
+def test_recollecting_replaces_the_old_week_folder_only(tmp_path):
+    submitted = tmp_path / "submitted"
+    first = make_zip(tmp_path / "first.zip", {"ada/homework.ipynb": notebook("old"), "ada/old.csv": ""})
+    second = make_zip(tmp_path / "second.zip", {"ada/homework.ipynb": notebook("new")})
+    collect(first, submitted, WEEK, EXPECTED)
+    collect(first, submitted, "week02_mlp", ["homework.ipynb"])
+    [ada] = collect(second, submitted, WEEK, EXPECTED)
+    assert ada.files == ["homework.ipynb"]
+    assert cell(submitted / "ada" / WEEK / "homework.ipynb") == "new"
+    assert sorted(p.name for p in (submitted / "ada").iterdir()) == ["week01_perceptron", "week02_mlp"]
+    assert listing(submitted / "ada/week02_mlp") == ["homework.ipynb", "old.csv"]
+
+
+def test_a_failed_collection_leaves_the_old_folder_alone(tmp_path, monkeypatch):
+    submitted = tmp_path / "submitted"
+    collect(make_zip(tmp_path / "a.zip", {"ada/homework.ipynb": notebook("old")}), submitted, WEEK, EXPECTED)
+
+    def broken(folder, expected):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("autograder.collect.normalise_folder", broken)
+    with pytest.raises(OSError):
+        collect(make_zip(tmp_path / "b.zip", {"ada/homework.ipynb": notebook("new")}), submitted, WEEK, EXPECTED)
+    assert listing(submitted) == [f"ada/{WEEK}/homework.ipynb"]  # no half-written or temporary folder
+    assert [p.name for p in (submitted / "ada").iterdir()] == [WEEK]
+    assert cell(submitted / "ada" / WEEK / "homework.ipynb") == "old"
+
+
+def test_names_without_usable_characters_get_a_stable_id(tmp_path):
+    source = make_dir(tmp_path / "download", {"李/homework.ipynb": notebook()})
+    [first] = collect(source, tmp_path / "a", WEEK, EXPECTED)
+    [again] = collect(source, tmp_path / "b", WEEK, EXPECTED)
+    assert first.student == again.student and first.student.startswith("student_")
+    assert "submitted as '李'" in first.notes
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="no submissions"):
+        collect(make_zip(tmp_path / "empty.zip", {"__MACOSX/x": ""}), tmp_path / "s", WEEK, EXPECTED)
+    with pytest.raises(ValueError, match="week"):
+        collect(make_zip(tmp_path / "a.zip", {"ada.ipynb": notebook()}), tmp_path / "s", "../x", EXPECTED)
+    with pytest.raises(ValueError, match="neither"):
+        collect(make_dir(tmp_path, {"notes.txt": ""}) / "notes.txt", tmp_path / "s", WEEK, EXPECTED)
+
+
+# --- normalise_folder --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["homework (1).ipynb", "Homework.ipynb", "Copy of homework.ipynb",
+                                  "homework-2.ipynb", "homework copy.ipynb", "Homework - Copy (2).ipynb",
+                                  "lovelaceada_LATE_1_2_homework-1.ipynb", "HOMEWORK.IPYNB"])
+def test_copy_and_case_variants_get_the_released_name(tmp_path, name):
+    make_dir(tmp_path, {name: notebook("mine"), "project.ipynb": notebook()})
+    notes = normalise_folder(tmp_path, TWO_GRADED)
+    assert notes == [f"renamed '{name}' to 'homework.ipynb'"]
+    assert listing(tmp_path) == ["homework.ipynb", "project.ipynb"]
+    assert cell(tmp_path / "homework.ipynb") == "mine"
+
+
+def test_unrecognised_names_use_the_single_graded_notebook_or_are_left_alone(tmp_path):
+    make_dir(tmp_path / "one", {"my_work.ipynb": notebook()})
+    assert normalise_folder(tmp_path / "one", EXPECTED) == [
+        "renamed 'my_work.ipynb' to 'homework.ipynb'", "quiz.ipynb is missing"]
+    make_dir(tmp_path / "two", {"my_work.ipynb": notebook(), "homework.ipynb": notebook()})
+    assert normalise_folder(tmp_path / "two", TWO_GRADED) == [
+        "'my_work.ipynb' matches no released notebook; left as is", "project.ipynb is missing"]
+    assert listing(tmp_path / "two") == ["homework.ipynb", "my_work.ipynb"]
+
+
+def test_missing_notebooks_are_noted_except_the_lesson(tmp_path):
+    assert normalise_folder(tmp_path, EXPECTED) == ["homework.ipynb is missing", "quiz.ipynb is missing"]
+
+
+def test_duplicates_keep_the_exact_name(tmp_path):
+    make_dir(tmp_path, {"homework.ipynb": notebook("exact"), "homework (1).ipynb": notebook("copy")})
+    os.utime(tmp_path / "homework.ipynb", (1_000, 1_000))  # older, but exactly named
+    notes = normalise_folder(tmp_path, TWO_GRADED)
+    assert listing(tmp_path) == ["homework (1).ipynb.duplicate", "homework.ipynb"]
+    assert cell(tmp_path / "homework.ipynb") == "exact"
+    assert any("homework (1).ipynb" in n and "duplicate" in n for n in notes)
+
+
+def test_duplicates_without_an_exact_name_keep_the_newest(tmp_path):
+    make_dir(tmp_path, {"Homework.ipynb": notebook("new"), "homework (1).ipynb": notebook("old"),
+                        "Copy of homework.ipynb": notebook("older")})
+    for name, mtime in [("Homework.ipynb", 3_000), ("homework (1).ipynb", 2_000), ("Copy of homework.ipynb", 1_000)]:
+        os.utime(tmp_path / name, (mtime, mtime))
+    notes = normalise_folder(tmp_path, TWO_GRADED)
+    assert cell(tmp_path / "homework.ipynb") == "new"
+    assert listing(tmp_path) == ["Copy of homework.ipynb.duplicate", "homework (1).ipynb.duplicate", "homework.ipynb"]
+    assert "renamed 'Homework.ipynb' to 'homework.ipynb'" in notes
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('{\n "cells": [\n  {\n    ,\n', "JSON error at line 4 column 5"),
+    (notebook()[:60], "JSON error at line"),  # truncated upload
+    ("", "JSON error at line 1 column 1"),
+    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": 5}', "TypeError"),
+])
+def test_unreadable_notebook_is_kept_as_invalid(tmp_path, text, reason):
+    make_dir(tmp_path, {"homework.ipynb": text})
+    notes = normalise_folder(tmp_path, TWO_GRADED)
+    assert listing(tmp_path) == ["homework.ipynb.invalid"]
+    assert (tmp_path / "homework.ipynb.invalid").read_text(encoding="utf-8") == text
+    assert notes[0].startswith(f"homework.ipynb is not a readable notebook ({reason}")
+    assert notes[0].endswith("); graded as an empty submission")
+    assert notes[1:] == ["project.ipynb is missing"]  # no second note about homework.ipynb
+
+
+def test_an_unreadable_copy_does_not_beat_a_readable_one(tmp_path):
+    make_dir(tmp_path, {"homework.ipynb": notebook()[:50], "homework (1).ipynb": notebook("good")})
+    notes = normalise_folder(tmp_path, ["homework.ipynb"])
+    assert listing(tmp_path) == ["homework.ipynb", "homework.ipynb.invalid"]
+    assert cell(tmp_path / "homework.ipynb") == "good"
+    assert notes[-1] == "renamed 'homework (1).ipynb' to 'homework.ipynb'"
+
+
+def test_normalise_is_idempotent(tmp_path):
+    make_dir(tmp_path, {"Homework (1).ipynb": notebook("a"), "homework-2.ipynb": notebook("b"),
+                        "quiz.ipynb": "{not json", "data.csv": "1\n"})
+    first = normalise_folder(tmp_path, EXPECTED)
+    before = {name: (tmp_path / name).read_bytes() for name in listing(tmp_path)}
+    second = normalise_folder(tmp_path, EXPECTED)
+    assert any(n.startswith("renamed") for n in first)
+    assert not any("renamed" in n or "copy" in n or "readable notebook" in n for n in second)
+    assert second == ["quiz.ipynb is missing ('quiz.ipynb.invalid' is unreadable)"]
+    assert {name: (tmp_path / name).read_bytes() for name in listing(tmp_path)} == before

@@ -1,0 +1,197 @@
+"""Bad (and a few good) week-1 submissions, each with the score its valid work earns.
+
+Week 1's automatic points, from the homework's own table: predict 3, sigmoid_neuron 4,
+logic_weights 3, train_perceptron 6, converges 3 (it calls the student's train_perceptron),
+multi_output_forward 4; 23 in all. ``expected`` below is worked out from that table, never
+read from a grading run. ``what`` is a piece of the one-line summary the grader must print.
+
+Attacks that would pass with stock nbgrader (test cells in the student's kernel) start from
+the released stubs or from wrong answers: if the attack worked they would score 23.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+WEEK = "week01_perceptron"
+FULL = 23.0
+POINTS = {"predict": 3, "sigmoid_neuron": 4, "logic_weights": 3, "train_perceptron": 6, "converges": 3,
+          "multi_output_forward": 4}
+
+WRONG = {  # plausible-looking wrong answers: every test of the exercise fails on them
+    "predict": "def predict(X, w, b):\n    return np.zeros(len(X), dtype=int)\n",
+    "sigmoid_neuron": "def sigmoid_neuron(X, w, b):\n    return np.zeros(len(X))\n",
+    "logic_weights": "def logic_weights(gate):\n    return np.zeros(2), 0.0\n",
+    "train_perceptron": "def train_perceptron(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):\n"
+                        "    return np.zeros(X.shape[1]), 0.0, [0]\n",
+    "converges": "def converges(X, y, *, max_epochs=100):\n    return True\n",
+    "multi_output_forward": "def multi_output_forward(X, W, b):\n    return np.zeros((len(X), W.shape[1]))\n",
+}
+
+
+@dataclass
+class Case:
+    student: str
+    expected: float
+    what: str                                    # must appear in the grader's summary line
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def _cell(nb, grade_id):
+    return next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _with(nb, **sources):
+    """A copy of ``nb`` with the given cells' sources replaced."""
+    nb = copy.deepcopy(nb)
+    for grade_id, source in sources.items():
+        _cell(nb, grade_id).source = source
+    return nb
+
+
+def _insert_after(nb, grade_id, source):
+    nb = copy.deepcopy(nb)
+    index = nb.cells.index(_cell(nb, grade_id))
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def _without(nb, *grade_ids):
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in grade_ids]
+    return nb
+
+
+def _bytes(nb) -> bytes:
+    return nbformat.writes(nb).encode()
+
+
+def _function_body(nb, grade_id, body):
+    """The solution's function with ``body`` run first (e.g. a loop or an exit)."""
+    return _cell(nb, grade_id).source.replace("### BEGIN SOLUTION", "### BEGIN SOLUTION\n    " + body, 1)
+
+
+def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
+    solution = nbformat.read(course_dir / "solutions" / WEEK / "homework.ipynb", as_version=4)
+    blank = nbformat.read(course_dir / "notebooks" / WEEK / "homework.ipynb", as_version=4)
+    wrong = _with(blank, **WRONG)
+    minus = lambda *exercises: FULL - sum(POINTS[e] for e in exercises)  # noqa: E731
+    hw = "homework.ipynb"
+    secrets = [f"{course_dir}/solutions/{WEEK}/{hw}", f"{repo_dir}/solutions/{WEEK}/{hw}",
+               f"{workdir}/gradebook.db", f"{workdir}/submitted/ada/{WEEK}/{hw}", f"{repo_dir}/.git/HEAD"]
+    steal = (f"import json\nfor path in {secrets!r}:\n"
+             "    try:\n        print(path, 'READ', len(open(path, 'rb').read()))\n"
+             "    except OSError as error:\n        print(path, 'blocked:', type(error).__name__)\n"
+             "try:\n    for cell in json.load(open(" + repr(secrets[0]) + "))['cells']:\n"
+             "        if 'BEGIN SOLUTION' in ''.join(cell['source']):\n            exec(''.join(cell['source']))\n"
+             "except OSError:\n    pass\n")
+    tamper = ("import sqlite3\ntry:\n    db = sqlite3.connect(" + repr(secrets[2]) + ")\n"
+              "    db.execute('UPDATE grade SET auto_score = 100')\n    db.commit()\n"
+              "except Exception as error:\n    print('gradebook:', error)\n"
+              f"open({str(workdir / 'autograded' / 'ada' / WEEK / hw)!r}, 'w').write('{{}}')\n")
+    good = _bytes(solution)
+    restyled = _bytes(_with(solution, multi_output_forward=_cell(solution, "multi_output_forward").source
+                            .replace("return X @ W + b", "Z = X @ W + b\n    return Z")))
+    return [
+        Case("ada", FULL, "same answers", {hw: good}),
+        Case("zed_copy_of_ada", FULL, "same answers", {hw: good}),
+        Case("eve", FULL, "all automatic tests passed", {hw: restyled}),
+        Case("untouched", 0.0, "lost points in", {hw: _bytes(blank)}),
+        # --- attacks on the checks: each would score 23 if the tests ran in the student's kernel
+        Case("neutralise_cells", 0.0, "lost points in", {hw: _bytes(_insert_after(blank, "setup", (
+            "ip = get_ipython()\n"
+            "ip.input_transformers_post.append(lambda lines: ['pass\\n'] if any('checks.' in l for l in lines) else lines)")))}),
+        Case("hide_errors", 0.0, "lost points in", {hw: _bytes(_insert_after(blank, "setup", (
+            "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\nip._showtraceback = lambda *a, **k: None")))}),
+        Case("patch_checks", 0.0, "lost points in", {hw: _bytes(_insert_after(wrong, "setup", (
+            "import contextlib\nfor name in dir(checks):\n    if name.startswith('assert_'):\n"
+            "        setattr(checks, name, lambda *a, **k: None)\n"
+            "checks.own_work = checks.no_overflow = lambda *a, **k: contextlib.nullcontext()")))}),
+        Case("patch_numpy", 0.0, "lost points in", {hw: _bytes(_insert_after(wrong, "setup", (
+            "np.allclose = np.array_equal = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+            "np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)")))}),
+        Case("steal_solutions", 0.0, "lost points in", {hw: _bytes(_insert_after(blank, "setup", steal))}),
+        Case("tamper_gradebook", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", tamper))}),
+        Case("network", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", (
+            "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)")))}),
+        # --- code that hangs, exits or crashes: only its own exercise is lost
+        Case("sigint_loop", minus("train_perceptron", "converges"), "stopped after", {hw: _bytes(_with(
+            solution, train_perceptron=_cell(solution, "train_perceptron").source
+            + "\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"))}),
+        Case("loop_in_function", minus("predict"), "stopped after", {hw: _bytes(_with(
+            solution, predict=_function_body(solution, "predict", "while True:\n        pass")))}),
+        Case("os_exit", minus("sigmoid_neuron"), "ended the Python process", {hw: _bytes(_with(
+            solution, sigmoid_neuron=_function_body(solution, "sigmoid_neuron", "import os; os._exit(3)")))}),
+        Case("exit_cell", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", "exit()"))}),
+        Case("sys_exit", minus("predict"), "lost points in", {hw: _bytes(_with(
+            solution, predict=_function_body(solution, "predict", "import sys; sys.exit(0)")))}),
+        Case("exception", minus("predict"), "lost points in", {hw: _bytes(_with(
+            solution, predict=_function_body(solution, "predict", "raise ValueError('oops')")))}),
+        Case("memory_hog", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(
+            solution, "setup", "hog = np.ones(2**32)"))}),
+        # --- wrong numbers, types and shapes
+        Case("nan_results", minus("sigmoid_neuron"), "lost points in", {hw: _bytes(_with(
+            solution, sigmoid_neuron="def sigmoid_neuron(X, w, b):\n    return np.full(len(X), np.nan)\n"))}),
+        Case("inf_results", minus("multi_output_forward"), "lost points in", {hw: _bytes(_with(
+            solution, multi_output_forward="def multi_output_forward(X, W, b):\n"
+                                           "    return np.full((len(X), W.shape[1]), np.inf)\n"))}),
+        Case("float_labels", minus("predict"), "lost points in", {hw: _bytes(_with(
+            solution, predict="def predict(X, w, b):\n    return (X @ w + b >= 0).astype(float)\n"))}),
+        Case("transposed", minus("multi_output_forward"), "lost points in", {hw: _bytes(_with(
+            solution, multi_output_forward="def multi_output_forward(X, W, b):\n    return (X @ W + b).T\n"))}),
+        Case("calls_reference", minus("train_perceptron", "converges"), "lost points in", {hw: _bytes(_with(
+            solution, train_perceptron="def train_perceptron(X, y, **kwargs):\n"
+                                       "    fit = perceptron.train(X, y, **kwargs)\n    return fit.w, fit.b, fit.errors\n"))}),
+        Case("stderr_noise", FULL, "all automatic tests passed", {hw: _bytes(_with(
+            solution, predict=_function_body(solution, "predict",
+                                             "import sys, warnings; print('debug', file=sys.stderr); "
+                                             "warnings.warn('careful')")))}),
+        # --- huge outputs
+        Case("huge_line", FULL, "output was cut", {hw: _bytes(_insert_after(solution, "setup", "print('x' * 20_000_000)"))}),
+        Case("chatty_function", FULL, "output was cut", {hw: _bytes(_with(
+            solution, predict=_function_body(solution, "predict", "print('y' * 3_000_000)")))}),
+        # --- edited, deleted and duplicated cells
+        Case("deleted_tests", FULL, "had been deleted", {hw: _bytes(_without(solution, "predict_hidden", "train_visible"))}),
+        Case("edited_tests", minus("predict"), "lost points in", {hw: _bytes(_with(
+            solution, predict=WRONG["predict"], predict_visible="pass", predict_hidden="pass"))}),
+        Case("deleted_answer", minus("predict"), "lost points in", {hw: _bytes(_without(solution, "predict"))}),
+        Case("duplicated_cells", FULL, "all automatic tests passed", {hw: _bytes(_duplicate(solution, "predict", "predict_visible"))}),
+        # --- files: renamed, broken, missing, extra
+        Case("renamed", FULL, "renamed", {"homework (1).ipynb": good}),
+        Case("broken_json", 0.0, "not a readable notebook", {hw: good[: len(good) // 2]}),
+        Case("missing", 0.0, "missing", {"notes.txt": b"I forgot to attach it, sorry\n"}),
+        Case("extra_files", FULL, "all automatic tests passed",
+             {hw: restyled.replace(b"Z = X @ W + b", b"Z = X @ W + b  # (N, M)"), "helpers.py": b"def sign(x):\n    return 1 if x >= 0 else 0\n", "data.csv": b"x,y\n1,2\n"}),
+    ]
+
+
+def _duplicate(nb, *grade_ids):
+    nb = copy.deepcopy(nb)
+    for grade_id in grade_ids:
+        cell = _cell(nb, grade_id)
+        twin = copy.deepcopy(cell)
+        twin.id = f"{cell.get('id', 'cell')}-copy"
+        nb.cells.insert(nb.cells.index(cell) + 1, twin)
+    return nb
+
+
+def write(cases_: list[Case], submitted_dir: Path) -> None:
+    for case in cases_:
+        folder = submitted_dir / case.student / WEEK
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in case.files.items():
+            (folder / name).write_bytes(content)
+
+
+if __name__ == "__main__":  # python -m tests.grading_corpus DIR: write the corpus for a look
+    import sys
+
+    from autograder.config import REPO_ROOT
+    target = Path(sys.argv[1]).resolve()
+    write(cases(REPO_ROOT, target, REPO_ROOT), target / "submitted")
+    print(json.dumps({c.student: c.expected for c in cases(REPO_ROOT, target, REPO_ROOT)}, indent=1))

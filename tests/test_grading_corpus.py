@@ -1,0 +1,115 @@
+"""A class of bad submissions (tests/grading_corpus.py) graded in one batch, twice.
+
+Each must get the score its valid work earns and a summary line saying what happened; none
+may change another's grade; attacks that stock nbgrader would reward get nothing; no hidden
+test's code reaches any feedback; and a second grading gives a byte-identical CSV.
+"""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.release import secret_lines
+from tests import grading_corpus
+from tests.nbrun import ROOT
+
+WEEK = grading_corpus.WEEK
+TIMEOUT = "10"  # seconds per cell: the corpus's endless loops cost 10 s each, not 2 minutes
+
+
+def cli(course, *args, check=True):
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    result = subprocess.run([sys.executable, "-m", "autograder", "--course-dir", str(course), *args],
+                            capture_output=True, text=True, timeout=1500, env=env)
+    assert not check or result.returncode == 0, f"autograder {args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    course = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    cli(course, "release", WEEK)
+    workdir = course / ".grading"
+    cases = grading_corpus.cases(course, workdir, ROOT)
+    grading_corpus.write(cases, workdir / "submitted")
+    first = cli(course, "grade", WEEK, "--timeout", TIMEOUT)
+    cli(course, "export", "--to", str(course / "first.csv"))
+    second = cli(course, "grade", WEEK, "--timeout", TIMEOUT)
+    cli(course, "export", "--to", str(course / "second.csv"))
+    cli(course, "feedback", WEEK)
+    return course, workdir, {c.student: c for c in cases}, first, second
+
+
+def summary_lines(output: str) -> dict[str, str]:
+    table = output[output.index("what happened"):].splitlines()[2:]
+    return {line.split()[0]: line for line in table if line.strip()}
+
+
+def test_the_corpus_is_big_enough(batch):
+    _, _, cases, _, _ = batch
+    assert len(cases) >= 25 + 3  # 25 bad ones at least, plus good students to compare with
+
+
+def test_every_submission_gets_what_its_valid_work_earns(batch):
+    _, workdir, cases, _, _ = batch
+    with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.find_assignment(WEEK).submissions}
+    assert scores == {name: case.expected for name, case in cases.items()}
+
+
+def test_every_submission_gets_a_line_saying_what_happened(batch):
+    _, _, cases, first, second = batch
+    for output in (first, second):
+        lines = summary_lines(output)
+        assert set(lines) == set(cases)
+        for name, case in cases.items():
+            assert case.what in lines[name], f"{name}: expected '{case.what}' in: {lines[name]}"
+    assert "grader failed" not in first and "GRADER FAILED" not in first
+
+
+def test_grading_twice_gives_identical_csv(batch):
+    course, _, cases, _, _ = batch
+    first, second = (course / "first.csv").read_bytes(), (course / "second.csv").read_bytes()
+    assert first == second
+    rows = list(csv.DictReader(first.decode().splitlines()))
+    assert len(rows) == len(cases)
+    assert "predict (/3)" in rows[0] and "train_perceptron (/6)" in rows[0]  # per-exercise columns
+
+
+def test_student_code_saw_no_secret_and_changed_no_file(batch):
+    _, workdir, _, _, _ = batch
+    import nbformat
+    thief = nbformat.read(workdir / "autograded" / "steal_solutions" / WEEK / "homework.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in thief.cells if c.cell_type == "code" for o in c.outputs)
+    assert printed.count("blocked") == 5 and "READ" not in printed, printed
+    # the tamperer tried to overwrite ada's graded notebook and the gradebook: both intact
+    assert nbformat.read(workdir / "autograded" / "ada" / WEEK / "homework.ipynb", as_version=4).cells
+
+
+def test_feedback_shows_hidden_results_but_never_hidden_code(batch):
+    course, workdir, cases, _, _ = batch
+    secrets = secret_lines(course / "solutions" / WEEK / "homework.ipynb")
+    assert len(secrets) > 30
+    for name in cases:
+        page = (workdir / "feedback" / name / WEEK / "homework.html").read_text()
+        leaked = [line for line in secrets if line in page]
+        assert not leaked, f"{name}'s feedback shows hidden code: {leaked[:3]}"
+    untouched = (workdir / "feedback" / "untouched" / WEEK / "homework.html").read_text()
+    assert "the code is not shown" in untouched and "In a hidden test" in untouched
+    assert "Not done yet" in untouched  # the message of each failed test is there
+    broken = (workdir / "feedback" / "broken_json" / WEEK / "homework.html").read_text()
+    assert "not a readable notebook" in broken
+
+
+def test_report_makes_a_table_and_a_plot(batch):
+    course, _, _, _, _ = batch
+    png = course / "report.png"
+    output = cli(course, "report", WEEK, "--png", str(png))
+    assert "predict" in output and "multi_output_forward" in output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
