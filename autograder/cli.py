@@ -82,6 +82,16 @@ class Course:
     def notes_file(self, student: str, week: str) -> Path:
         return self.workdir / "notes" / student / f"{week}.json"
 
+    def file_notes(self, student: str, week: str, new: list[str], reset: bool = False) -> list[str]:
+        """Notes about a submission's files, kept from collection on: a file renamed when it was
+        collected is still reported when it is graded again."""
+        path = self.workdir / "notes" / student / f"{week}.files.json"
+        earlier = [] if reset or not path.exists() else json.loads(path.read_text())
+        notes = earlier + [n for n in new if n not in earlier]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(notes, indent=1))
+        return notes
+
     def notes(self, student: str, week: str) -> list[str]:
         path = self.notes_file(student, week)
         return json.loads(path.read_text()) if path.exists() else []
@@ -125,6 +135,7 @@ def cmd_collect(course: Course, args) -> int:
         return 1
     collected = collect(source, course.workdir / "submitted", week, course.released(week))
     for item in collected:
+        course.file_notes(item.student, week, item.notes, reset=True)
         print(f"{item.student:<24} {', '.join(item.files) or '(no files)'}")
         for note in item.notes:
             print(f"{'':<24}   note: {note}")
@@ -177,8 +188,7 @@ def _prepare(course: Course, todo) -> None:
     fingerprints: dict[str, list[str]] = {}
     for student, week in todo:
         folder = course.workdir / "submitted" / student / week
-        notes = normalise_folder(folder, course.graded(week))
-        course.notes_file(student, week).parent.mkdir(parents=True, exist_ok=True)
+        notes = course.file_notes(student, week, normalise_folder(folder, course.graded(week)))
         course.notes_file(student, week).write_text(json.dumps(notes, indent=1))
         fingerprint = _answers_fingerprint(folder, course.dir / RELEASE / week)
         if fingerprint:

@@ -106,8 +106,9 @@ def normalise_folder(folder: Path, expected: list[str]) -> list[str]:
         notes += _settle(Path(folder), target, paths)
     for name in expected:  # a name in groups but absent had only unreadable files, noted already
         if name != "lesson.ipynb" and name not in groups and not (Path(folder) / name).exists():
-            bad = [p.name for p in sorted(Path(folder).glob("*.invalid")) if _match(p.stem, expected) == name]
-            notes.append(f"{name} is missing" + (f" ('{bad[0]}' is unreadable)" if bad else ""))
+            bad = [p for p in sorted(Path(folder).glob("*.invalid")) if _match(p.stem, expected) == name]
+            notes.append(f"{bad[0].stem} is not a readable notebook ({_unreadable(bad[0])}); graded as an empty "
+                         f"submission" if bad else f"{name} is missing")  # the same words every time
     return notes
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from jupyter_core.paths import jupyter_runtime_dir
 from traitlets.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,8 @@ def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None
     # and other students' work. The repository's own copies are hidden as well when the course
     # directory is elsewhere.
     c.SafeExecute.hide = sorted({str(p) for root in {course_dir, REPO_ROOT}
-                                 for p in (root / SOURCE, root / ".git", default_workdir(root))} | {str(workdir)})
+                                 for p in (root / SOURCE, root / ".git", default_workdir(root))}
+                                | {str(workdir), jupyter_runtime_dir()})
     c.GenerateFeedback.preprocessors = _feedback_steps()
     c.NbGrader.logfile = str(workdir / "nbgrader.log")
     return c

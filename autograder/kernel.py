@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jupyter_client import KernelManager
 from nbformat.v4 import new_output, output_from_msg
 
 from autograder.agent import MIME
-from autograder.sandbox import Sandbox
+from autograder.sandbox import Sandbox, socket_dir
 
 # exit() would end the kernel once its cell is over, blaming the next cell: make it harmless.
 SETUP = "get_ipython().ask_exit = lambda: print('exit() is switched off while your notebook is graded')"
@@ -92,24 +93,28 @@ class StudentKernel:
 
     # --- life cycle ----------------------------------------------------------------------
     def start(self) -> None:
-        manager = _SandboxedKernelManager(kernel_name="python3", transport="ipc",
-                                          ip=str(self.workdir / ".kernel"))
-        manager.sandbox = self.sandbox
-        manager.start_kernel(cwd=str(self.workdir), env=self._environment())
-        client = manager.client()
-        client.start_channels()
+        sockets = socket_dir()
+        sandbox = replace(self.sandbox, keep=[self.workdir, sockets]) if self.sandbox else None
+        manager = _SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"),
+                                          connection_file=str(sockets / "kernel.json"))
+        manager.sandbox = sandbox
         try:
+            manager.start_kernel(cwd=str(self.workdir), env=self._environment())
+            client = manager.client()
+            client.start_channels()
             client.wait_for_ready(timeout=60)
-        except RuntimeError as error:
+        except Exception as error:  # noqa: BLE001 - whatever it was, this kernel is no use
             manager.shutdown_kernel(now=True)
+            shutil.rmtree(sockets, ignore_errors=True)
             raise KernelDied(f"the kernel did not start: {error}") from None
-        self.manager, self.client = manager, client
+        self.manager, self.client, self.sockets = manager, client, sockets
         self._execute(SETUP, 60, Outputs(limit=0), replaying=True)
 
     def stop(self) -> None:
         if self.manager is not None:
             self.client.stop_channels()
             self.manager.shutdown_kernel(now=True)
+            shutil.rmtree(self.sockets, ignore_errors=True)
             self.manager = self.client = None
 
     def recover(self) -> None:

@@ -14,7 +14,7 @@ from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Float, Int, List, Unicode
 
 from autograder.kernel import CellTimeout, KernelDied, StudentKernel
-from autograder.sandbox import Limits, Sandbox, unavailable_reason
+from autograder.sandbox import Limits, Sandbox, socket_root, unavailable_reason
 from autograder.trusted import TrustedTests
 
 MISSING_CELL = "was missing from the submission"
@@ -96,7 +96,7 @@ class SafeExecute(NbGraderPreprocessor):
         if reason:
             raise RuntimeError(f"cannot sandbox student code: {reason}. Fix that, or grade with "
                                f"--no-sandbox on a machine where student code may read your files.")
-        return Sandbox(keep=scratch, hide=[Path(p) for p in self.hide],
+        return Sandbox(keep=[scratch], hide=[Path(p) for p in self.hide] + [socket_root()],
                        limits=Limits(memory=self.memory, cpu=self.cpu))
 
     def _save_notes(self, student: str, week: str, notes: list[str]) -> None:

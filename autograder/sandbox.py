@@ -14,7 +14,11 @@ user namespaces are allowed, the default on Debian, Fedora and most distribution
 
 ``python -m autograder.sandbox --hide DIR ... --keep DIR --memory BYTES --cpu SECONDS
 --fsize BYTES -- COMMAND ...`` runs inside the namespaces, sets all that up and ``exec``s
-COMMAND (the kernel). :func:`command` builds the full command line.
+COMMAND (the kernel). :meth:`Sandbox.command` builds the full command line.
+
+The kernel's sockets and connection file live in a short private folder under
+:func:`socket_root` (a Unix socket path may not exceed 107 bytes), which every sandbox hides
+but for its own: no kernel can reach another's.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ import ctypes
 import functools
 import os
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,18 +51,33 @@ class Limits:
 
 @dataclass
 class Sandbox:
-    """Where the kernel may look (``keep``) and what it must not see (``hide``)."""
-    keep: Path
+    """What the kernel must not see (``hide``), except the folders it works in (``keep``;
+    the first is its working directory)."""
+    keep: list[Path]
     hide: list[Path] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
 
     def command(self, kernel_cmd: list[str]) -> list[str]:
-        inside = [sys.executable, "-m", "autograder.sandbox", "--keep", str(self.keep),
-                  "--memory", str(self.limits.memory), "--cpu", str(self.limits.cpu),
+        inside = [sys.executable, "-m", "autograder.sandbox", "--memory", str(self.limits.memory), "--cpu", str(self.limits.cpu),
                   "--fsize", str(self.limits.fsize)]
+        for path in self.keep:
+            inside += ["--keep", str(path)]
         for path in self.hide:
             inside += ["--hide", str(path)]
         return UNSHARE + ["--"] + inside + ["--"] + kernel_cmd
+
+
+def socket_root() -> Path:
+    return Path(tempfile.gettempdir()) / f"nnf-grader-{os.getuid()}"
+
+
+def socket_dir() -> Path:
+    """A new private folder for one kernel's sockets, e.g. /tmp/nnf-grader-0/3f9a1c2e."""
+    root = socket_root()
+    root.mkdir(mode=0o700, exist_ok=True)
+    path = root / secrets.token_hex(4)
+    path.mkdir(mode=0o700)
+    return path
 
 
 @functools.cache
@@ -84,25 +105,26 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
         raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
 
 
-def enter(keep: Path, hide: list[Path], limits: Limits) -> None:
-    """Cover ``hide`` with empty file systems, mount ``keep`` back, set the limits, cd to ``keep``."""
-    keep_fd = os.open(keep, os.O_PATH | os.O_DIRECTORY)  # still reachable once its parent is covered
+def enter(keep: list[Path], hide: list[Path], limits: Limits) -> None:
+    """Cover ``hide`` with empty file systems, mount ``keep`` back, set the limits, cd to ``keep[0]``."""
+    kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}  # reachable once covered
     for path in hide:
         if path.is_dir():  # a folder inside one already covered has vanished: nothing to do
             _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-    if not keep.is_dir():
-        keep.mkdir(parents=True)
-        _mount(f"/proc/self/fd/{keep_fd}", str(keep), None, MS_BIND, None)
-    os.close(keep_fd)
+    for path, fd in kept.items():
+        if not path.is_dir():
+            path.mkdir(parents=True)
+            _mount(f"/proc/self/fd/{fd}", str(path), None, MS_BIND, None)
+        os.close(fd)
     for which, value in ((resource.RLIMIT_AS, limits.memory), (resource.RLIMIT_CPU, limits.cpu),
                          (resource.RLIMIT_FSIZE, limits.fsize), (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(which, (value, value))
-    os.chdir(keep)
+    os.chdir(keep[0])
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m autograder.sandbox")
-    p.add_argument("--keep", type=Path, required=True)
+    p.add_argument("--keep", type=Path, action="append", required=True)
     p.add_argument("--hide", type=Path, action="append", default=[])
     p.add_argument("--memory", type=int, default=Limits.memory)
     p.add_argument("--cpu", type=int, default=Limits.cpu)
@@ -110,7 +132,7 @@ def main(argv=None) -> None:
     p.add_argument("command", nargs=argparse.REMAINDER)
     args = p.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    enter(args.keep.resolve(), [h.resolve() for h in args.hide], Limits(args.memory, args.cpu, args.fsize))
+    enter([k.resolve() for k in args.keep], [h.resolve() for h in args.hide], Limits(args.memory, args.cpu, args.fsize))
     os.execvp(command[0], command)
 
 

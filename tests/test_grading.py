@@ -103,7 +103,7 @@ def test_every_submission_gets_the_score_its_work_earns(graded):
     course, output = graded
     auto = sum(AUTO_POINTS.values())
     assert scores(course) == {"ada": auto, "bob": 0, "cyd": 10, "dee": auto - 6 - 3, "eve": auto}
-    assert "[5/5]" in output and "needs manual grading" in output  # progress and the summary table
+    assert "5/5" in output and "what happened" in output  # progress and the summary table
 
 
 def test_solution_reaches_full_marks_after_manual_grading(graded):
@@ -141,10 +141,14 @@ def test_export_writes_a_csv_of_grades(graded):
     course, _ = graded
     run_cli(course, "export", "--to", str(course / "grades.csv"))
     with open(course / "grades.csv", newline="") as fh:
-        rows = {row["student_id"]: row for row in csv.DictReader(fh)}
+        rows = {row["student"]: row for row in csv.DictReader(fh)}
     assert set(rows) == {"ada", "bob", "cyd", "dee", "eve"}
-    assert float(rows["cyd"]["score"]) == 10 and float(rows["cyd"]["max_score"]) == 26
-    assert rows["bob"]["assignment"] == WEEK
+    assert float(rows["cyd"]["total"]) == 10 and float(rows["cyd"]["max"]) == 26
+    assert rows["bob"]["week"] == WEEK
+    # per exercise: cyd did exercises 1-3 (3 + 4 + 3 points) and nothing after
+    assert [rows["cyd"][f"{name} (/{points})"] for name, points in AUTO_POINTS.items()] == ["3", "4", "3", "0", "0", "0"]
+    assert rows["dee"]["train_perceptron (/6)"] == "0" and rows["dee"]["predict (/3)"] == "3"
+    assert rows["ada"]["xor_explanation (/3)"] == "" and rows["ada"]["needs_manual_grading"] == "yes"
 
 
 def test_feedback_html_is_generated_for_each_student(graded):

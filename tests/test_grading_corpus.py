@@ -6,19 +6,22 @@ test's code reaches any feedback; and a second grading gives a byte-identical CS
 """
 
 import csv
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.release import secret_lines
 from tests import grading_corpus
 from tests.nbrun import ROOT
 
 WEEK = grading_corpus.WEEK
+HIDDEN = r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS"
 TIMEOUT = "10"  # seconds per cell: the corpus's endless loops cost 10 s each, not 2 minutes
 
 
@@ -84,7 +87,6 @@ def test_grading_twice_gives_identical_csv(batch):
 
 def test_student_code_saw_no_secret_and_changed_no_file(batch):
     _, workdir, _, _, _ = batch
-    import nbformat
     thief = nbformat.read(workdir / "autograded" / "steal_solutions" / WEEK / "homework.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in thief.cells if c.cell_type == "code" for o in c.outputs)
     assert printed.count("blocked") == 5 and "READ" not in printed, printed
@@ -92,18 +94,33 @@ def test_student_code_saw_no_secret_and_changed_no_file(batch):
     assert nbformat.read(workdir / "autograded" / "ada" / WEEK / "homework.ipynb", as_version=4).cells
 
 
+def hidden_test_lines(path) -> set[str]:
+    """Distinctive lines that only hidden tests contain (not also a visible cell)."""
+    cells = nbformat.read(path, as_version=4).cells
+    hidden = {line.strip() for c in cells for region in re.findall(HIDDEN, c.source, re.S) for line in region.splitlines()}
+    visible = {line.strip() for c in cells for line in re.sub(HIDDEN, "", c.source, flags=re.S).splitlines()}
+    return {line for line in hidden - visible if len(line) > 20 and not any(line in v for v in visible)}
+
+
+def page_text(path) -> str:
+    """What a reader of the HTML sees: tags (syntax highlighting included) stripped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
 def test_feedback_shows_hidden_results_but_never_hidden_code(batch):
     course, workdir, cases, _, _ = batch
-    secrets = secret_lines(course / "solutions" / WEEK / "homework.ipynb")
+    secrets = hidden_test_lines(course / "solutions" / WEEK / "homework.ipynb")
     assert len(secrets) > 30
     for name in cases:
-        page = (workdir / "feedback" / name / WEEK / "homework.html").read_text()
+        page = page_text(workdir / "feedback" / name / WEEK / "homework.html")
         leaked = [line for line in secrets if line in page]
         assert not leaked, f"{name}'s feedback shows hidden code: {leaked[:3]}"
-    untouched = (workdir / "feedback" / "untouched" / WEEK / "homework.html").read_text()
+    untouched = page_text(workdir / "feedback" / "untouched" / WEEK / "homework.html")
     assert "the code is not shown" in untouched and "In a hidden test" in untouched
     assert "Not done yet" in untouched  # the message of each failed test is there
-    broken = (workdir / "feedback" / "broken_json" / WEEK / "homework.html").read_text()
+    # and the check above can see code: a visible test's line is on the page
+    assert 'checks.assert_equal(y_hat, [0, 1], name="predict(X, w, b)"' in untouched
+    broken = page_text(workdir / "feedback" / "broken_json" / WEEK / "homework.html")
     assert "not a readable notebook" in broken
 
 
