@@ -406,6 +406,9 @@ def cmd_validate(course: Course, args) -> int:
         name = cell.metadata.nbgrader.get("grade_id", "?")
         if is_locked(cell) and cell.metadata.nbgrader.get("checksum") not in (None, compute_checksum(cell)):
             print(f"  note  {name}: you changed this test cell; the grader uses the original")
+        if cell.source.lstrip().lower().startswith("# hidden tests") and "BEGIN HIDDEN TESTS" not in cell.source:
+            print(f"  ----  {name}: hidden tests, run when your work is graded")  # the course's convention
+            continue
         score, max_score = determine_grade(cell)
         errors = [o for o in cell.outputs if o.output_type == "error"]
         if score is not None and score >= max_score and not errors:

@@ -171,3 +171,28 @@ def test_stderr_alone_does_not_zero_a_test_cell():
     assert determine_grade(cell)[0] == 2 and cell.outputs[0].text == "UserWarning: careful\n"
     cell.outputs.append(new_output("error", ename="AssertionError", evalue="wrong", traceback=[]))
     assert determine_grade(cell)[0] == 0  # an error still fails the test
+
+
+def test_validate_lists_each_visible_test_and_fails_on_unfinished_work(tmp_path):
+    for name, expected_exit in (("notebooks", 1), ("solutions", 0)):
+        result = subprocess.run([sys.executable, "-m", "autograder", "--workdir", str(tmp_path), "validate",
+                                 str(ROOT / name / WEEK / "homework.ipynb")], capture_output=True, text=True, timeout=300)
+        assert result.returncode == expected_exit, result.stdout + result.stderr
+        lines = [line.split()[:2] for line in result.stdout.splitlines() if line.strip().startswith(("PASS", "FAIL"))]
+        if expected_exit:  # the student's copy has only the visible tests; the hidden ones are named
+            assert result.stdout.count("hidden tests, run when your work is graded") == 6
+        assert [grade.rstrip(":") for _, grade in lines if "hidden" not in grade] == ["predict_visible", "sigmoid_visible", "logic_visible",
+                                                            "train_visible", "converges_visible", "forward_visible"] and {verdict for verdict, _ in lines} == ({"FAIL"} if expected_exit else {"PASS"})
+        assert ("Not done yet" in result.stdout) == bool(expected_exit)
+
+
+def test_collect_unpacks_an_lms_zip(tmp_path):
+    import zipfile
+    download = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(download, "w") as zf:
+        zf.writestr("lovelaceada_12345_67890_homework-1.ipynb", (ROOT / "notebooks" / WEEK / "homework.ipynb").read_text())
+        zf.writestr("__MACOSX/._junk", "x")
+    output = subprocess.run([sys.executable, "-m", "autograder", "--workdir", str(tmp_path / "w"), "collect", WEEK,
+                        str(download)], capture_output=True, text=True, timeout=120).stdout
+    assert (tmp_path / "w" / "submitted" / "lovelaceada" / WEEK / "homework.ipynb").exists(), output
+    assert "1 students collected" in output
