@@ -390,6 +390,8 @@ def cmd_validate(course: Course, args) -> int:
     from nbclient import NotebookClient
     from nbgrader.utils import compute_checksum, determine_grade, is_grade, is_locked, is_solution
 
+    from autograder.preprocessors import StderrIsNotFailure
+
     path = Path(args.notebook).resolve()
     try:
         nb = nbformat.read(path, as_version=4)
@@ -409,6 +411,7 @@ def cmd_validate(course: Course, args) -> int:
         if cell.source.lstrip().lower().startswith("# hidden tests") and "BEGIN HIDDEN TESTS" not in cell.source:
             print(f"  ----  {name}: hidden tests, run when your work is graded")  # the course's convention
             continue
+        StderrIsNotFailure().preprocess_cell(cell, {}, 0)  # the grader's rule: only an error fails
         score, max_score = determine_grade(cell)
         errors = [o for o in cell.outputs if o.output_type == "error"]
         if score is not None and score >= max_score and not errors:
@@ -418,7 +421,7 @@ def cmd_validate(course: Course, args) -> int:
             failed += 1
             message = f"{errors[0].ename}: {errors[0].evalue}" if errors else "stderr output"
             print(f"  FAIL  {name}: {message.splitlines()[0] if message else ''}")
-    print(f"\n{passed} of {passed + failed} visible tests pass." + (" Hidden tests run when your work is graded."
+    print(f"\n{passed} of {passed + failed} tests in this notebook pass." + (" Hidden tests run when your work is graded."
                                                                    if not failed else ""))
     return 1 if failed else 0
 
