@@ -185,8 +185,8 @@ def plot(stats: list[ExerciseStats], path: Path) -> None:
     y = list(range(len(stats)))
     fig = Figure(figsize=(8, 2 + 0.5 * len(stats)), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    ax.barh(y, [_pct(s.mean, s.max_score) for s in stats], height=0.6, color="tab:blue", label="mean")
-    ax.barh([i + 0.3 for i in y], [100 * s.zero for s in stats], height=0.15, color="tab:red",
+    ax.barh(y, [_pct(s.mean, s.max_score) for s in stats], height=0.55, color="tab:blue", label="mean")
+    ax.barh([i + 0.36 for i in y], [100 * s.zero for s in stats], height=0.14, color="tab:red",
             label="scored 0 (% of students)")
     ax.plot([_pct(s.median, s.max_score) for s in stats], y, "kD", label="median")
     ax.set_yticks(y, [_label(s, multi) for s in stats])
