@@ -9,7 +9,6 @@ answers: every verdict is reached in the grader, on values decoded by :mod:`auto
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 import traceback
@@ -46,11 +45,7 @@ def _encode(value):
 
 def _lookup(data: dict):
     if "import" in data:
-        module, qualname = data["import"]
-        value = importlib.import_module(module)
-        for part in qualname.split("."):
-            value = getattr(value, part)
-        return value
+        return codec.import_by_name(*data["import"])
     return _objects[data["ref"]]
 
 

@@ -186,11 +186,12 @@ def _prepare(course: Course, todo) -> None:
     from autograder.collect import normalise_folder
 
     fingerprints: dict[str, list[str]] = {}
+    blanks = {week: _blank_answers(course.dir / RELEASE / week) for week in {w for _, w in todo}}
     for student, week in todo:
         folder = course.workdir / "submitted" / student / week
         notes = course.file_notes(student, week, normalise_folder(folder, course.graded(week)))
         course.notes_file(student, week).write_text(json.dumps(notes, indent=1))
-        fingerprint = _answers_fingerprint(folder, course.dir / RELEASE / week)
+        fingerprint = _answers_fingerprint(folder, blanks[week])
         if fingerprint:
             fingerprints.setdefault(f"{week}/{fingerprint}", []).append(student)
     for key, students in fingerprints.items():
@@ -201,7 +202,14 @@ def _prepare(course: Course, todo) -> None:
                                                                       f"character, as: {others}"], indent=1))
 
 
-def _answers_fingerprint(folder: Path, released: Path) -> str | None:
+def _blank_answers(released: Path) -> dict[str, set[str]]:
+    """Every cell text of each released notebook of a week, by file name."""
+    import nbformat
+
+    return {p.name: {c.source for c in nbformat.read(p, as_version=4).cells} for p in released.glob("*.ipynb")}
+
+
+def _answers_fingerprint(folder: Path, blanks: dict[str, set[str]]) -> str | None:
     """A hash of the whole notebook's text, or None when the answers are still the blanks."""
     import nbformat
 
@@ -209,9 +217,9 @@ def _answers_fingerprint(folder: Path, released: Path) -> str | None:
     for path in sorted(folder.glob("*.ipynb")):
         try:
             cells = nbformat.read(path, as_version=4).cells
-            blank = {c.source for c in nbformat.read(released / path.name, as_version=4).cells}
         except Exception:  # noqa: BLE001 - unreadable files are the normaliser's business
             continue
+        blank = blanks.get(path.name, set())
         for cell in cells:
             digest.update(cell.source.encode() + b"\0")
             changed |= cell.get("metadata", {}).get("nbgrader", {}).get("solution", False) and cell.source not in blank

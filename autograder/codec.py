@@ -11,6 +11,7 @@ The same module runs on both sides, so it imports nothing but the standard libra
 from __future__ import annotations
 
 import base64
+import importlib
 import math
 
 import numpy as np
@@ -45,6 +46,14 @@ def encode(value, ref=None, depth: int = 0):
     if ref is None:
         raise NotEncodable(f"a {type(value).__name__} is not plain data")
     return ref(value)
+
+
+def import_by_name(module: str, qualname: str = ""):
+    """``import_by_name("sklearn.linear_model", "Perceptron")``: the object, found afresh by name."""
+    value = importlib.import_module(module)
+    for part in filter(None, qualname.split(".")):
+        value = getattr(value, part)
+    return value
 
 
 def decode(data, remote=None, depth: int = 0):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -14,11 +13,11 @@ from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Float, Int, List, Unicode
 
 from autograder.kernel import CellTimeout, KernelDied, StudentKernel
+from autograder.release import HIDDEN_TESTS
 from autograder.sandbox import Limits, Sandbox, socket_root, unavailable_reason
 from autograder.trusted import TrustedTests
 
 MISSING_CELL = "was missing from the submission"
-_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 
 
 class SafeExecute(NbGraderPreprocessor):
@@ -149,5 +148,5 @@ class HideHiddenTests(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
-            cell.source = _HIDDEN.sub("# (hidden tests: the code is not shown; the result is below)", cell.source)
+            cell.source = HIDDEN_TESTS.sub("# (hidden tests: the code is not shown; the result is below)", cell.source)
         return cell, resources

@@ -21,9 +21,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
-import importlib
 import numbers
-import re
 import time
 import traceback
 
@@ -32,10 +30,11 @@ from nbformat.v4 import new_output
 
 from autograder import codec
 from autograder.kernel import Outputs, StudentKernel
+from autograder.release import HIDDEN_TESTS
 
+_MISSING = object()
 TRUSTED_MODULES = {"numpy", "scipy", "sklearn", "nblib", "matplotlib", "keras", "tensorflow", "math",
                    "statistics", "random", "itertools", "functools", "collections", "warnings"}
-_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 
 
 class StudentCodeError(Exception):
@@ -159,15 +158,10 @@ class TrustedTests:
 
     def _adopt(self, described: dict):
         if "module" in described or "import" in described:
-            module, _, qualname = (described.get("module") or "", None, "")
-            if "import" in described:
-                module, qualname = described["import"]
+            module, qualname = described.get("import") or (described.get("module"), "")
             if str(module).split(".")[0] in TRUSTED_MODULES:
                 with contextlib.suppress(Exception):
-                    value = importlib.import_module(module)
-                    for part in filter(None, str(qualname).split(".")):
-                        value = getattr(value, part)
-                    return value
+                    return codec.import_by_name(str(module), str(qualname))
             return self.link.remote(described["fallback"]) if "fallback" in described else None
         return codec.decode(described.get("value"), self.link.remote)
 
@@ -179,9 +173,6 @@ class TrustedTests:
             if last is not None:
                 return eval(compile(ast.Expression(last.value), filename, "eval"), self.namespace)
         return None
-
-
-_MISSING = object()
 
 
 class _Stream:
@@ -214,7 +205,7 @@ def _error_output(error: Exception, grade_id: str, source: str):
     if test_frames:
         lineno = test_frames[-1].lineno
         hidden = {source[:m.start()].count("\n") + 1 + i
-                  for m in _HIDDEN.finditer(source) for i in range(m.group(0).count("\n") + 1)}
+                  for m in HIDDEN_TESTS.finditer(source) for i in range(m.group(0).count("\n") + 1)}
         if lineno not in hidden:
             lines.append(f"In the test, line {lineno}: {source.splitlines()[lineno - 1].strip()}\n")
         else:
