@@ -9,7 +9,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP_DIRS = {".venv", ".grading", ".ipynb_checkpoints", ".git", "build", ".artifacts"}
+SKIP_DIRS = {".venv", ".grading", ".ipynb_checkpoints", ".git", "build", ".artifacts", ".cache"}
 
 
 def repo_notebooks() -> list[Path]:

@@ -1,0 +1,263 @@
+"""The course in a real browser: JupyterLab, ipywidgets and nbgrader's lab extension.
+
+JupyterLab is started by the README's course command (in a scratch copy of the course, see
+``course.py``) and driven by Playwright in headless Chromium, the system's own browser.
+Every lesson and quiz in ``notebooks/`` is opened and run from the Run menu; its widgets must
+all be on the page and respond; screenshots of each widget go to ``.artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.util
+import json
+import re
+
+import nbformat
+import pytest
+
+from tests.browser import chromium, course
+from tests.browser.lab import Notebook, look, screenshot, wait_for_change
+
+playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
+
+NOTEBOOKS = course.ROOT / "notebooks"
+SHOTS = course.ARTIFACTS / "screenshots"
+LESSONS = sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.glob("week*/lesson.ipynb"))
+QUIZZES = sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.glob("week*/quiz.ipynb"))
+HOMEWORKS = sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.glob("week*/homework.ipynb"))
+
+# Each ipywidgets view and the CSS class its element carries on the page. A widget type
+# missing here fails the test: add its class when a notebook starts using it.
+VIEW_SELECTORS = {
+    **dict.fromkeys(["IntSliderView", "FloatSliderView", "FloatLogSliderView", "IntRangeSliderView",
+                     "FloatRangeSliderView", "SelectionSliderView", "SelectionRangeSliderView"], ".widget-slider"),
+    "DropdownView": ".widget-dropdown",
+    "CheckboxView": ".widget-checkbox",
+    "PlayView": ".widget-play",
+    "ButtonView": ".widget-button",
+    "ToggleButtonsView": ".widget-toggle-buttons",
+    "RadioButtonsView": ".widget-radio",
+    "ProgressView": ".widget-hprogress, .widget-vprogress",
+    "HTMLView": ".widget-html",
+    "HTMLMathView": ".widget-htmlmath",
+    "OutputView": ".widget-output",
+    "HBoxView": ".widget-hbox",
+    "VBoxView": ".widget-vbox",
+}
+
+# Asked of the kernel: how many widgets of each view it has made (and not closed).
+LIVE_VIEWS = """
+import collections, json, warnings
+import ipywidgets as _W
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    _live = list(_W.Widget.widgets.values())
+print(json.dumps(collections.Counter(w._view_name for w in _live if isinstance(w, _W.DOMWidget))))
+"""
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """JupyterLab from the README's course command, for the whole module."""
+    server = course.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium.find()
+    if path is None:
+        pytest.fail(chromium.missing_message())
+    with playwright.sync_playwright() as p:
+        # Playwright adds --headless and --no-sandbox, and gives each launch a fresh profile.
+        browser = p.chromium.launch(executable_path=path, args=list(chromium.LAUNCH_ARGS))
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def open_notebook(page, lab, path: str) -> Notebook:
+    """Open ``path`` in Lab with a fresh kernel."""
+    lab.shut_down_kernels()
+    page.goto(lab.url(path))
+    notebook = Notebook(page, path)
+    notebook.wait_for_kernel()
+    return notebook
+
+
+def shot_name(path: str, suffix: str):
+    return SHOTS / path.replace(".ipynb", "") / f"{suffix}.png"
+
+
+def assert_every_widget_rendered(notebook: Notebook) -> None:
+    """The page shows as many widgets of each kind as the kernel made, and none failed."""
+    made = json.loads(notebook.kernel(LIVE_VIEWS))
+    unknown = sorted(set(made) - set(VIEW_SELECTORS))
+    assert not unknown, f"{notebook.path}: no CSS class known for {unknown}; add it to VIEW_SELECTORS"
+    expected = collections.Counter()
+    for view, count in made.items():
+        expected[VIEW_SELECTORS[view]] += count
+    shown = {selector: notebook.panel.locator(selector).count() for selector in expected}
+    assert shown == dict(expected), f"{notebook.path}: widgets made by the kernel vs shown on the page"
+
+
+# -- lessons and quizzes: open, run all, no errors, every widget on the page ------------------
+
+
+@pytest.mark.parametrize("path", LESSONS + QUIZZES)
+def test_notebook_runs_in_lab_and_shows_every_widget(page, lab, path):
+    notebook = open_notebook(page, lab, path)
+    notebook.run_all()
+    assert notebook.error_outputs() == [], f"{path}: error output on the page"
+    assert_every_widget_rendered(notebook)
+    roots = notebook.widget_roots()
+    assert roots, f"{path}: a lesson or quiz shows at least one widget"
+    for i, root in enumerate(roots, start=1):
+        screenshot(root, shot_name(path, f"widget{i:02d}"))
+    assert page.js_errors == [], f"{path}: JavaScript errors on the page"
+
+
+# -- lessons: every control changes what the widget shows ------------------------------------
+
+
+@pytest.mark.parametrize("path", LESSONS)
+def test_lesson_controls_change_the_plot(page, lab, path):
+    notebook = open_notebook(page, lab, path)
+    notebook.run_all()
+    moved = 0
+    for i, root in enumerate(notebook.widget_roots(), start=1):
+        for j, slider in enumerate(root.locator(".widget-slider").all(), start=1):
+            before = look(root)
+            handle = slider.locator(".noUi-handle").first
+            key = "ArrowLeft" if handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax") \
+                else "ArrowRight"
+            handle.focus()
+            handle.press(key)
+            wait_for_change(root, before)
+            notebook.wait_until_done()
+            moved += 1
+            screenshot(root, shot_name(path, f"widget{i:02d}-slider{j}"))
+        for j, dropdown in enumerate(root.locator(".widget-dropdown select").all(), start=1):
+            before = look(root)
+            options = dropdown.locator("option").all_inner_texts()
+            dropdown.select_option(label=options[-1] if dropdown.input_value() != options[-1] else options[0])
+            wait_for_change(root, before)
+            notebook.wait_until_done()
+            moved += 1
+            screenshot(root, shot_name(path, f"widget{i:02d}-dropdown{j}"))
+        for j, checkbox in enumerate(root.locator(".widget-checkbox input").all(), start=1):
+            before = look(root)
+            checkbox.click()
+            wait_for_change(root, before)
+            notebook.wait_until_done()
+            moved += 1
+            screenshot(root, shot_name(path, f"widget{i:02d}-checkbox{j}"))
+    assert moved, f"{path}: no slider, dropdown or checkbox to move"
+    assert notebook.error_outputs() == []
+
+
+# -- quizzes: one right answer, one wrong, each with its explanation --------------------------
+
+
+def load_quiz(path: str):
+    """The quiz's questions, read by this process from the student's quiz_questions.py."""
+    source = NOTEBOOKS / path.replace("quiz.ipynb", "quiz_questions.py")
+    spec = importlib.util.spec_from_file_location(f"quiz_{source.parent.name}", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.QUIZ
+
+
+@pytest.mark.parametrize("path", QUIZZES)
+def test_quiz_gives_feedback_on_a_right_and_a_wrong_answer(page, lab, path):
+    quiz = load_quiz(path)
+    notebook = open_notebook(page, lab, path)
+    notebook.run_all()
+    questions = notebook.panel.locator(".nnf-quiz-question")
+    assert questions.count() == len(quiz.questions)
+
+    right = quiz.questions[0]
+    wrong = quiz.questions[1]
+    wrong_choice = (wrong.answer + 1) % len(wrong.options)
+    for number, question, choice, verdict in ((1, right, right.answer, "Correct."),
+                                              (2, wrong, wrong_choice, "Not quite.")):
+        box = questions.nth(number - 1)
+        box.locator("input[type=radio]").nth(choice).check()
+        feedback = box.locator(".widget-html")
+        feedback.filter(has_text=verdict).wait_for()
+        assert question.explanations[choice] in feedback.inner_text()
+        screenshot(box, shot_name(path, f"question{number}-{verdict.rstrip('.').lower().replace(' ', '-')}"))
+    # The clicks reached the kernel: the quiz's own score counts them.
+    assert f"1 of {len(quiz.questions)} correct (2 answered)" in notebook.kernel("print(QUIZ.score())")
+
+
+# -- nbgrader: the lab extension loads and a student validates a homework ---------------------
+
+
+def solution_sources(path: str) -> dict[str, str]:
+    """grade_id -> the reference answer of each exercise (code or written), markers removed."""
+    solved = nbformat.read(course.ROOT / "solutions" / path, as_version=4)
+    sources = {}
+    for cell in solved.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [line for line in cell.source.splitlines() if not re.search(r"### (BEGIN|END) SOLUTION", line)]
+            sources[meta["grade_id"]] = "\n".join(lines)
+    return sources
+
+
+def validate(page, notebook: Notebook, path: str, name: str) -> str:
+    """Click Validate; returns the text of nbgrader's result dialog (then closes it)."""
+    notebook.panel.locator(".validate-button").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator(".validation-success, .validation-failed, .validation-changed").wait_for(timeout=180_000)
+    screenshot(dialog.locator(".jp-Dialog-content"), shot_name(path, name))
+    text = dialog.inner_text()
+    dialog.locator(".jp-Dialog-button").last.click()
+    return text
+
+
+def test_nbgrader_extension_loads(page, lab):
+    path = HOMEWORKS[0]
+    notebook = open_notebook(page, lab, path)
+    assert notebook.panel.locator(".validate-button").is_visible()
+    notebook.menu("Nbgrader", "Assignment List")
+    page.locator(".lm-TabBar-tabLabel", has_text="Assignments").wait_for()
+    assert page.locator("#nbgrader-assignment-list, .nbgrader-assignment-list, [id*=assignment]").count()
+
+
+@pytest.mark.parametrize("path", HOMEWORKS[:1])
+def test_student_validates_homework_from_the_toolbar(page, lab, path):
+    notebook = open_notebook(page, lab, path)
+    failed = validate(page, notebook, path, "validate-untouched")
+    assert "NotImplementedError" in failed and "failed" in failed.lower()
+
+    answers = solution_sources(path)
+    released = nbformat.read(lab.root / "notebooks" / path, as_version=4)
+    for index, cell in enumerate(released.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell_on_page = notebook.panel.locator(".jp-Cell").nth(index)
+            if cell.cell_type == "markdown":
+                cell_on_page.dblclick()  # a rendered Markdown cell opens its editor on double-click
+            cell_on_page.locator(".cm-content").click()
+            page.keyboard.press("ControlOrMeta+a")
+            page.keyboard.insert_text(answers[grade_id])  # as if pasted
+            assert notebook.cell_source(index) == answers[grade_id], f"cell {index} ({grade_id}) as typed"
+    passed = validate(page, notebook, path, "validate-solved")
+    assert "Success! Your notebook passes all the tests." in passed
