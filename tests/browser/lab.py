@@ -87,6 +87,12 @@ class Notebook:
         indicator = self.panel.locator(".jp-Notebook-ExecutionIndicator")
         return indicator.get_attribute("data-status") if indicator.count() else None
 
+    def kernel_busy(self, seconds: float) -> None:
+        """Keep the kernel busy for ``seconds`` from now (returns at once): a slow kernel."""
+        self.page.evaluate("""(code) => { window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+                                          .requestExecute({code, store_history: false}); }""",
+                           f"import time; time.sleep({seconds})")
+
     def kernel(self, code: str) -> str:
         """Run ``code`` in this notebook's kernel (no cell is added); returns what it printed."""
         return self.page.evaluate(_KERNEL_EXEC, code)

@@ -12,6 +12,7 @@ import collections
 import importlib.util
 import json
 import re
+import time
 
 import nbformat
 import pytest
@@ -261,3 +262,115 @@ def test_student_validates_homework_from_the_toolbar(page, lab, path):
             assert notebook.cell_source(index) == answers[grade_id], f"cell {index} ({grade_id}) as typed"
     passed = validate(page, notebook, path, "validate-solved")
     assert "Success! Your notebook passes all the tests." in passed
+
+
+# -- lessons with a slow kernel: controls debounce, training shows progress and stops ---------
+
+WEEK01_LESSON = "week01_perceptron/lesson.ipynb"
+
+# Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and counts drawings.
+SLOW_KERNEL = """
+import time, nblib.widgets as _w
+_renders = []
+_render, _take_step = _w.Demo._render, _w.Run._take_step
+def _slow_render(self):
+    time.sleep(0.4)
+    _renders.append(time.monotonic())
+    _render(self)
+def _slow_step(self, steps):
+    time.sleep(0.3)
+    return _take_step(self, steps)
+_w.Demo._render, _w.Run._take_step = _slow_render, _slow_step
+_retrains = []  # week 1: when the playground started a training
+_retrain = _w.PerceptronPlayground.retrain
+def _counted_retrain(self):
+    _retrains.append(time.monotonic())
+    _retrain(self)
+_w.PerceptronPlayground.retrain = _counted_retrain
+"""
+
+
+def wait_for_quiet(notebook: Notebook, *, after: int = -1, seconds: float = 1.5, timeout: float = 60) -> int:
+    """Wait until the kernel has drawn more than ``after`` times and then nothing for ``seconds``;
+    returns the number of drawings."""
+    deadline = time.monotonic() + timeout
+    while True:
+        count, idle_for = map(float, notebook.kernel(
+            "print(len(_renders), time.monotonic() - (_renders[-1] if _renders else 0))").split())
+        if count > after and idle_for >= seconds:
+            return int(count)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no quiet moment with more than {after} drawings within {timeout:.0f} s")
+        time.sleep(0.3)
+
+
+def slider_value(slider) -> tuple[int, int]:
+    handle = slider.locator(".noUi-handle").first
+    return round(float(handle.get_attribute("aria-valuenow"))), round(float(handle.get_attribute("aria-valuemax")))
+
+
+def open_slow_playground(page, lab):
+    """Week 1's lesson, run, with a slow kernel; returns the notebook and the playground's root."""
+    notebook = open_notebook(page, lab, WEEK01_LESSON)
+    notebook.run_all()
+    notebook.kernel(SLOW_KERNEL)
+    root = next(r for r in notebook.widget_roots() if r.locator(".nnf-run").count())
+    return notebook, root
+
+
+def train_xor_and_stop(notebook, root) -> int:
+    """Start a training that would run 25 epochs, stop it after a few; returns the epochs run."""
+    run = root.locator(".nnf-run")
+    root.locator(".widget-dropdown select").select_option(label="XOR")  # XOR never converges
+    run.filter(has_text=re.compile(r"epoch ([3-9]|1\d) of 25")).wait_for(timeout=30_000)
+    screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-training"))
+    run.locator(".nnf-run-stop").click()
+    run.filter(has_text=re.compile(r"stopped after \d+ epochs")).wait_for(timeout=30_000)
+    return int(re.search(r"stopped after (\d+) epochs", run.inner_text()).group(1))
+
+
+def test_week01_training_shows_progress_and_stops_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_playground(page, lab)
+    k = train_xor_and_stop(notebook, root)
+    assert 3 <= k < 25, root.locator(".nnf-run").inner_text()
+    wait_for_quiet(notebook)
+    bar = root.locator(".nnf-run-progress .progress-bar")
+    assert 0 < float(bar.evaluate("b => parseFloat(b.style.width)")) < 100, "the bar stopped part way"
+    assert slider_value(root.locator(".widget-slider", has_text="epoch")) == (k, k), \
+        "the epoch slider covers the epochs trained, and sits on the last"
+    assert root.locator(".widget-html", has_text=re.compile(rf"^epoch {k}\b")).count() == 1, \
+        "the plot shows the last epoch trained, where the slider is"
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-stopped"))
+
+
+def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
+    """ipywidgets' front end holds back a control's updates while the kernel is busy; the
+    demo's Debouncer also merges updates that reach the kernel together, across controls."""
+    notebook, root = open_slow_playground(page, lab)
+    k = train_xor_and_stop(notebook, root)
+
+    # Nine quick moves of the epoch slider: the last position is drawn, not all nine.
+    epoch = root.locator(".widget-slider", has_text="epoch")
+    before = wait_for_quiet(notebook)
+    handle = epoch.locator(".noUi-handle").first
+    handle.focus()
+    for i in range(9):
+        handle.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
+    assert slider_value(epoch)[0] == k - 1
+    drawings = wait_for_quiet(notebook, after=before) - before
+    assert 1 <= drawings <= 3, f"{drawings} drawings for 9 slider moves"
+    assert root.locator(".widget-html", has_text=re.compile(rf"^epoch {k - 1}\b")).count() == 1
+
+    # Three settings changed while the kernel is busy reach it together: one retraining.
+    retrains = int(notebook.kernel("print(len(_retrains))"))
+    notebook.kernel_busy(2.0)
+    root.locator(".widget-dropdown select").select_option(label="AND")
+    root.locator(".widget-checkbox input").click()
+    root.locator(".widget-slider", has_text="learning rate").locator(".noUi-handle").first.press("ArrowRight")
+    root.locator(".nnf-run", has_text="finished").wait_for(timeout=30_000)
+    wait_for_quiet(notebook)
+    assert int(notebook.kernel("print(len(_retrains))")) - retrains == 1, "one retraining for three changes"
+    assert root.locator(".widget-html", has_text="training converged").count() == 1  # AND is separable
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-debounced"))
