@@ -16,11 +16,10 @@ import time
 
 import nbformat
 import pytest
+from playwright.sync_api import sync_playwright  # in the test extras: missing means a broken setup
 
 from tests.browser import chromium, course
 from tests.browser.lab import Notebook, look, screenshot, wait_for_change
-
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
 
 NOTEBOOKS = course.ROOT / "notebooks"
 SHOTS = course.ARTIFACTS / "screenshots"
@@ -74,7 +73,7 @@ def browser():
     path = chromium.find()
     if path is None:
         pytest.fail(chromium.missing_message())
-    with playwright.sync_playwright() as p:
+    with sync_playwright() as p:
         # Playwright adds --headless and --no-sandbox, and gives each launch a fresh profile.
         browser = p.chromium.launch(executable_path=path, args=list(chromium.LAUNCH_ARGS))
         yield browser
