@@ -109,7 +109,7 @@ def start(*, timeout: float = 900) -> Course:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         extra.append("--allow-root")  # as the README says for containers that run as root
     command = readme_command("course command") + " " + " ".join(extra)
-    home = ARTIFACTS / "jupyter-home"  # a fresh user: no settings, workspaces or kernels of ours
+    home = SCRATCH.parent / "browser-home"  # a fresh user: no settings, workspaces or kernels of ours
     shutil.rmtree(home, ignore_errors=True)
     write_settings(home / "settings")
     env = {**os.environ,

@@ -12,6 +12,7 @@ import collections
 import importlib.util
 import json
 import re
+import shutil
 import time
 
 import nbformat
@@ -63,6 +64,7 @@ print(json.dumps(collections.Counter(w._view_name for w in _live if isinstance(w
 @pytest.fixture(scope="module")
 def lab():
     """JupyterLab from the README's course command, for the whole module."""
+    shutil.rmtree(SHOTS, ignore_errors=True)  # this run's screenshots only
     server = course.start()
     yield server
     server.stop()
@@ -382,7 +384,7 @@ def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
 
     # Three settings changed while the kernel is busy reach it together: one retraining.
     retrains = int(notebook.kernel("print(len(_retrains))"))
-    notebook.kernel_busy(2.0)
+    notebook.kernel_busy(3.0)
     root.locator(".widget-dropdown select").select_option(label="AND")
     root.locator(".widget-checkbox input").click()
     root.locator(".widget-slider", has_text="learning rate").locator(".noUi-handle").first.press("ArrowRight")
