@@ -52,6 +52,10 @@ def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None
         setattr(c.CourseDirectory, f"{step}_directory", str(workdir / step))
     c.CourseDirectory.db_url = f"sqlite:///{workdir / 'gradebook.db'}"
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".virtual_documents"]
+    # A local exchange, so JupyterLab's Nbgrader > Assignment List works on one machine (empty
+    # until an instructor runs `nbgrader release_assignment`). JupyterHub: see the README.
+    (workdir / "exchange").mkdir(exist_ok=True)
+    c.Exchange.root = str(workdir / "exchange")
 
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.text_stub = TEXT_STUB

@@ -240,10 +240,13 @@ def test_nbgrader_extension_loads(page, lab):
     assert notebook.panel.locator(".validate-button").is_visible()
     notebook.menu("Nbgrader", "Assignment List")
     page.locator(".lm-TabBar-tabLabel", has_text="Assignments").wait_for()
-    # The panel's three lists load from nbgrader's server extension. Without an exchange
-    # (this course hands notebooks out through git or an LMS) each says so, in place.
+    # The panel's three lists load from nbgrader's server extension, from the course's local
+    # exchange (autograder/config.py): empty until an instructor releases an assignment to it.
     for heading in ("Released assignments", "Downloaded assignments", "Submitted assignments"):
         page.get_by_text(heading, exact=True).wait_for()
+    page.get_by_text("There are no assignments to fetch.").wait_for()
+    panel = page.locator(".lm-DockPanel").inner_text()
+    assert "exchange directory does not exist" not in panel and "Error" not in panel, panel
     screenshot(page.locator(".lm-DockPanel"), shot_name(path, "nbgrader-assignment-list"))
 
 
