@@ -1,9 +1,9 @@
 """Drive JupyterLab in a real browser: open a notebook, run it, read what the page shows.
 
 Everything a student does goes through the page (menus, sliders, radio buttons, the
-Validate button). Two things go through Lab's own JavaScript API (exposed with
-``--LabApp.expose_app_in_browser``): asking the notebook's kernel a question without adding
-a cell, and reading a cell's source back.
+Validate button). What a student cannot see goes through Lab's own JavaScript API (exposed
+with ``--LabApp.expose_app_in_browser``): whether the kernel is ready, asking it a question
+or keeping it busy without adding a cell, and reading a cell's source back.
 """
 
 from __future__ import annotations

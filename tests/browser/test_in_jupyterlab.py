@@ -137,38 +137,39 @@ def test_notebook_runs_in_lab_and_shows_every_widget(page, lab, path):
 # -- lessons: every control changes what the widget shows ------------------------------------
 
 
+def nudge_slider(slider) -> None:
+    """One keyboard step, to the right unless the slider is at its end."""
+    handle = slider.locator(".noUi-handle").first
+    at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    handle.focus()
+    handle.press("ArrowLeft" if at_end else "ArrowRight")
+
+
+def pick_other_option(select) -> None:
+    options = select.locator("option").all_inner_texts()
+    select.select_option(label=options[-1] if select.input_value() != options[-1] else options[0])
+
+
+# The controls a lesson's widget must answer, how to move each, where it sits on the page.
+MOVES = (("slider", ".widget-slider", nudge_slider),
+         ("dropdown", ".widget-dropdown select", pick_other_option),
+         ("checkbox", ".widget-checkbox input", lambda checkbox: checkbox.click()))
+
+
 @pytest.mark.parametrize("path", LESSONS)
 def test_lesson_controls_change_the_plot(page, lab, path):
     notebook = open_notebook(page, lab, path)
     notebook.run_all()
     moved = 0
     for i, root in enumerate(notebook.widget_roots(), start=1):
-        for j, slider in enumerate(root.locator(".widget-slider").all(), start=1):
-            before = look(root)
-            handle = slider.locator(".noUi-handle").first
-            key = "ArrowLeft" if handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax") \
-                else "ArrowRight"
-            handle.focus()
-            handle.press(key)
-            wait_for_change(root, before)
-            notebook.wait_until_done()
-            moved += 1
-            screenshot(root, shot_name(path, f"widget{i:02d}-slider{j}"))
-        for j, dropdown in enumerate(root.locator(".widget-dropdown select").all(), start=1):
-            before = look(root)
-            options = dropdown.locator("option").all_inner_texts()
-            dropdown.select_option(label=options[-1] if dropdown.input_value() != options[-1] else options[0])
-            wait_for_change(root, before)
-            notebook.wait_until_done()
-            moved += 1
-            screenshot(root, shot_name(path, f"widget{i:02d}-dropdown{j}"))
-        for j, checkbox in enumerate(root.locator(".widget-checkbox input").all(), start=1):
-            before = look(root)
-            checkbox.click()
-            wait_for_change(root, before)
-            notebook.wait_until_done()
-            moved += 1
-            screenshot(root, shot_name(path, f"widget{i:02d}-checkbox{j}"))
+        for kind, selector, move in MOVES:
+            for j, control in enumerate(root.locator(selector).all(), start=1):
+                before = look(root)
+                move(control)
+                wait_for_change(root, before)
+                notebook.wait_until_done()
+                moved += 1
+                screenshot(root, shot_name(path, f"widget{i:02d}-{kind}{j}"))
     assert moved, f"{path}: no slider, dropdown or checkbox to move"
     assert notebook.error_outputs() == []
 
