@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from nblib import data, perceptron, widgets
+from nblib import data, perceptron
+from nblib.widgets import _core
 from nblib.widgets import Debouncer, Demo, PerceptronPlayground, Run
 
 WAIT = 0.15  # the Debouncer's default
@@ -149,7 +150,7 @@ def test_render_replaces_the_picture_through_the_outputs_state(monkeypatch, play
         formatted.append(figure)
         return {"image/png": f"picture {len(formatted)}", "text/plain": "<Figure>"}, {"image/png": {"width": 900}}
 
-    monkeypatch.setattr(widgets, "get_ipython", lambda: SimpleNamespace(display_formatter=SimpleNamespace(format=format)))
+    monkeypatch.setattr(_core, "get_ipython", lambda: SimpleNamespace(display_formatter=SimpleNamespace(format=format)))
     renders = playground.renders
     playground.epoch.value = 1
     playground.epoch.value = 2

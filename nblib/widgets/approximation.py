@@ -1,0 +1,267 @@
+"""Week 2's universal-approximation demo: one hidden layer, wider and wider, fits a curve.
+
+The network and its training are written out here in numpy, small enough to read:
+
+    h = g(x @ W1 + b1)       # (N, 1) @ (1, H) + (H,) -> (N, H)
+    y_hat = h @ W2 + b2      # (N, H) @ (H, 1) + (1,) -> (N, 1)
+    loss = mean((y_hat - y)^2)
+
+and full-batch gradient steps on all four arrays (backpropagation: week 4), with Adam's
+update (week 5), which trains every width from 1 to 64 with the same learning rate.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+
+from nblib import activations, mlp
+from nblib._validation import check_choice, check_int, check_positive
+from nblib.widgets._core import WIDE, Debouncer, Demo, Run
+
+__all__ = ["UniversalApproximation", "TARGETS", "init_params", "forward", "backward", "Adam"]
+
+DOMAIN = (-3.0, 3.0)
+
+# The curves to fit, each y = f(x) on DOMAIN, with the formula shown in the title.
+TARGETS = {
+    "sine": (lambda x: np.sin(2 * x), "sin(2x)"),
+    "step": (lambda x: np.where(x >= 0, 1.0, -1.0), "sign(x)"),
+    "|x|": (lambda x: np.abs(x), "|x|"),
+    "bump": (lambda x: np.exp(-4 * x**2), "exp(-4x²)"),
+}
+HIDDEN = ("tanh", "relu")  # the hidden layer's activation (the output layer is linear)
+MAX_WIDTH = 64
+
+
+def init_params(width: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random starting weights for ``width`` hidden units.
+
+    Each unit's "kink" (where x @ W1 + b1 = 0) is placed uniformly in DOMAIN, with a slope of
+    either sign and size 0.5..3, so the units start spread over the curve; the output
+    weights are small, N(0, 1/H).
+
+    Returns
+    -------
+    params : dict
+        ``W1`` (1, H), ``b1`` (H,), ``W2`` (H, 1), ``b2`` (1,).
+    """
+    centres = rng.uniform(*DOMAIN, size=width)                            # (H,)
+    slopes = rng.uniform(0.5, 3.0, size=width) * rng.choice([-1.0, 1.0], size=width)
+    return {"W1": slopes[None, :], "b1": -slopes * centres,
+            "W2": rng.normal(0.0, 1.0 / np.sqrt(width), size=(width, 1)), "b2": np.zeros(1)}
+
+
+def forward(x: np.ndarray, params: dict, activation: str = "tanh"):
+    """The network's output for inputs ``x`` (N, 1): returns ``(y_hat (N, 1), cache)``.
+
+    This is :func:`nblib.mlp.forward` with a linear output layer:
+    z = x @ W1 + b1 (N, H), h = g(z), y_hat = h @ W2 + b2 (N, 1).
+    """
+    return mlp.forward(x, [params["W1"], params["W2"]], [params["b1"], params["b2"]],
+                       activation=activation, output="identity")
+
+
+def backward(d_y_hat: np.ndarray, cache: mlp.Cache, params: dict) -> dict[str, np.ndarray]:
+    """Gradients of the loss for each parameter, given dloss/dy_hat (N, 1) and forward's cache."""
+    x, z, h = cache.inputs[0], cache.z[0], cache.a[0]
+    _, dg = activations.get(cache.activation)
+    grads = {"W2": h.T @ d_y_hat, "b2": d_y_hat.sum(axis=0)}  # (H, N) @ (N, 1) -> (H, 1)
+    dz = (d_y_hat @ params["W2"].T) * dg(z)                   # (N, 1) @ (1, H) -> (N, H)
+    grads["W1"] = x.T @ dz                                    # (1, N) @ (N, H) -> (1, H)
+    grads["b1"] = dz.sum(axis=0)
+    return grads
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015): w <- w - lr m_hat / (sqrt(v_hat) + eps), with m, v running
+    averages of the gradient and its square (bias-corrected). Updates ``params`` in place."""
+
+    def __init__(self, params: dict, *, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+
+    def step(self, params: dict, grads: dict) -> None:
+        self.t += 1
+        for k, grad in grads.items():
+            self.m[k] = self.beta1 * self.m[k] + (1 - self.beta1) * grad
+            self.v[k] = self.beta2 * self.v[k] + (1 - self.beta2) * grad**2
+            m_hat = self.m[k] / (1 - self.beta1**self.t)
+            v_hat = self.v[k] / (1 - self.beta2**self.t)
+            params[k] = params[k] - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class UniversalApproximation(Demo):
+    """Fit a 1-D curve with one hidden layer of H units, and see wider layers fit it better.
+
+    Controls: the target curve (sine, step, |x|, bump on [-3, 3]), the hidden activation
+    (tanh or ReLU) and the width H (1..64). Below them, the training's progress bar and
+    Stop button. Left: the target and the network's fit, the mean squared error in the
+    title; right: the MSE during training (log scale). The fit is redrawn as it trains.
+
+    Things to try: sine with H = 1 (one tanh can make one S-shape, not a wave), then 2, 4,
+    8, 32; ReLU fits with straight pieces, one kink per unit (|x| needs only two); the step
+    cannot be fitted exactly by any finite width, but wider gets closer.
+
+    Parameters
+    ----------
+    target : str
+        The curve shown first, a key of :data:`TARGETS`.
+    activation : {"tanh", "relu"}
+        The hidden layer's activation.
+    width : int
+        Hidden units H, 1..64.
+    steps : int
+        Gradient steps per training (a multiple of ``steps_per_block``).
+    steps_per_block : int
+        Gradient steps per step of the :class:`Run` (the plot is redrawn between them).
+    lr : float
+        Adam's learning rate.
+    points : int
+        Training points N, evenly spaced on [-3, 3].
+    seed : int
+        Seed of ``np.random.default_rng`` for the starting weights: the same settings train
+        to the same fit.
+
+    Notes
+    -----
+    y_hat(x) = sum_j W2_j g(W1_j x + b1_j) + b2, trained by full-batch gradient descent
+    (with Adam's step) on MSE = mean_i (y_hat(x_i) - y_i)^2. The universal approximation
+    theorem (Cybenko, 1989; Hornik, 1991) says some finite width fits any continuous curve
+    on an interval as closely as you like; it does not say how wide, or that training
+    finds those weights. Every change of a control retrains from the seeded start.
+
+    Example
+    -------
+    >>> narrow = UniversalApproximation(width=1)
+    >>> wide = UniversalApproximation(width=32)
+    >>> bool(wide.mse < narrow.mse / 100)
+    True
+    """
+
+    def __init__(self, *, target: str = "sine", activation: str = "tanh", width: int = 8, steps: int = 3000,
+                 steps_per_block: int = 200, lr: float = 0.02, points: int = 150, seed: int = 0):
+        check_choice(target, "target", TARGETS)
+        check_choice(activation, "activation", HIDDEN)
+        width = check_int(width, "width", minimum=1)
+        if width > MAX_WIDTH:
+            raise ValueError(f"width must be between 1 and {MAX_WIDTH}, got {width}")
+        self.steps_per_block = check_int(steps_per_block, "steps_per_block", minimum=1)
+        steps = check_int(steps, "steps", minimum=1)
+        if steps % self.steps_per_block:
+            raise ValueError(f"steps must be a multiple of steps_per_block={self.steps_per_block}, got {steps}")
+        self.blocks = steps // self.steps_per_block
+        self.lr = check_positive(lr, "lr")
+        self.seed = check_int(seed, "seed")
+        points = check_int(points, "points", minimum=2)
+        self.x = np.linspace(*DOMAIN, points)[:, None]       # (N, 1) training inputs
+        self.x_plot = np.linspace(*DOMAIN, 400)[:, None]     # (P, 1) where the fit is drawn
+
+        figure, (self.ax, self.ax_loss) = plt.subplots(1, 2, figsize=(9.5, 3.8), width_ratios=[3, 2])
+        super().__init__(figure)
+        self.target = W.Dropdown(options=list(TARGETS), value=target, description="target", style=WIDE)
+        self.activation = W.Dropdown(options=list(HIDDEN), value=activation, description="hidden activation",
+                                     style=WIDE)
+        self.width = W.IntSlider(value=width, min=1, max=MAX_WIDTH, description="hidden units H",
+                                 continuous_update=False, style=WIDE)
+        self.run = Run(unit="block")
+        self.status = W.HTML()
+
+        (self.target_line,) = self.ax.plot([], [], color="0.3", lw=3, alpha=0.35, label="target")
+        (self.fit_line,) = self.ax.plot([], [], color="#d62728", lw=1.8, label="network")
+        self.ax.set_xlim(*DOMAIN)
+        self.ax.set_xlabel("x")
+        self.ax.set_ylabel("y")
+        self.ax.legend(loc="lower right", fontsize=9)
+        (self.loss_line,) = self.ax_loss.plot([], [], color="#1f77b4")
+        self.ax_loss.set_yscale("log")
+        self.ax_loss.set_xlim(0, steps)
+        self.ax_loss.set_xlabel("gradient steps")
+        self.ax_loss.set_ylabel("MSE (log scale)")
+        self.ax_loss.set_title("Training error")
+
+        self._retrain_soon = Debouncer(lambda: self.retrain())
+        for control in (self.target, self.activation, self.width):
+            control.observe(lambda _change: self._retrain_soon(), "value")
+        self.widget = W.VBox([W.HBox([self.target, self.activation, self.width]), self.run.widget, self.status,
+                              self.output])
+        self.retrain()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def retrain(self) -> None:
+        """Train afresh, from the seeded start, with the current target, activation and width.
+
+        In a kernel the training runs in the background and this returns at once; in plain
+        Python it has finished when this returns.
+        """
+        f, formula = TARGETS[self.target.value]
+        self.y = f(self.x)  # (N, 1)
+        # What this training fits with; the controls may move on before the next retraining.
+        self.fitted = {"target": self.target.value, "activation": self.activation.value, "width": self.width.value}
+        rng = np.random.default_rng(self.seed)
+        params = self.params = init_params(self.width.value, rng)
+        self.steps_done, self.history = 0, []  # history: (gradient steps, MSE) after each block
+        self.mse = self._mse()
+        self.outcome = "training &hellip;"
+        ylim = (self.y.min(), self.y.max())
+        pad = 0.25 * (ylim[1] - ylim[0])
+        self.ax.set_ylim(ylim[0] - pad, ylim[1] + pad)
+        self.target_line.set_data(self.x_plot[:, 0], f(self.x_plot)[:, 0])
+        self.target_line.set_label(f"target {formula}")
+        self.ax.legend(loc="lower right", fontsize=9)
+        self.show()
+        self.run.start(self._blocks(params, self.x, self.y, self.activation.value), self.blocks, on_step=self._record,
+                       on_progress=lambda _k: self.show(),
+                       on_done=lambda stopped: self._training_over(params, stopped))
+
+    def _blocks(self, params: dict, x: np.ndarray, y: np.ndarray, activation: str):
+        """One block of ``steps_per_block`` gradient steps on ``params`` per ``next()``; yields the MSE after it."""
+        adam = Adam(params, lr=self.lr)
+        N = len(x)
+        while True:
+            for _ in range(self.steps_per_block):
+                y_hat, cache = forward(x, params, activation)
+                d_y_hat = 2.0 * (y_hat - y) / N   # dMSE/dy_hat, (N, 1)
+                adam.step(params, backward(d_y_hat, cache, params))
+            y_hat, _ = forward(x, params, activation)
+            yield float(np.mean((y_hat - y) ** 2))
+
+    def _mse(self) -> float:
+        y_hat, _ = forward(self.x, self.params, self.fitted["activation"])
+        return float(np.mean((y_hat - self.y) ** 2))
+
+    def _record(self, mse: float, k: int) -> None:
+        self.steps_done, self.mse = k * self.steps_per_block, mse
+        self.history.append((self.steps_done, mse))
+
+    def _training_over(self, params: dict, stopped: bool) -> None:
+        if params is not self.params:  # a newer training has replaced this one
+            return
+        self.outcome = f"{'stopped' if stopped else 'finished'} after {self.steps_done} gradient steps"
+        self.show()
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def show(self) -> None:
+        """Draw the network's current fit and the error so far."""
+        target, activation, width = self.fitted["target"], self.fitted["activation"], self.fitted["width"]
+        y_hat, _ = forward(self.x_plot, self.params, activation)
+        self.fit_line.set_data(self.x_plot[:, 0], y_hat[:, 0])
+        self.fit_line.set_label(f"network, H = {width} {activation} units")
+        self.ax.legend(loc="lower right", fontsize=9)
+        self.ax.set_title(f"{target}, H = {width} {activation}: MSE = {self.mse:.2e}")
+        if self.history:
+            steps, mses = np.array(self.history).T
+            self.loss_line.set_data(steps, mses)
+            low, high = max(mses.min(), 1e-12), mses.max()
+            self.ax_loss.set_ylim(low / 2, high * 2)
+        else:
+            self.loss_line.set_data([], [])
+        self.status.value = (f"<b>{html.escape(target)}</b>, H = {width} {activation} units: "
+                             f"MSE = {self.mse:.3g} after {self.steps_done} gradient steps &mdash; {self.outcome}")
+        self._render()

@@ -1,0 +1,199 @@
+"""Week 1's demo: train a perceptron epoch by epoch and watch its decision line move."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from nblib import perceptron, plots
+from nblib._validation import check_int
+from nblib.widgets._core import Debouncer, Demo, Run
+
+__all__ = ["PerceptronPlayground"]
+
+
+class _History:
+    """A perceptron's weights before training and after each epoch so far."""
+
+    def __init__(self, w0, b0):
+        self.weights, self.biases, self.errors = [np.array(w0, dtype=float)], [float(b0)], []
+
+    def add(self, epoch: perceptron.PerceptronFit) -> None:
+        """Append one epoch, trained from the weights of the previous one."""
+        self.weights.append(epoch.w)
+        self.biases.append(epoch.b)
+        self.errors.extend(epoch.errors)
+
+    def fit(self) -> perceptron.PerceptronFit:
+        """The epochs so far, as :func:`perceptron.train` would report them."""
+        return perceptron.PerceptronFit(
+            w=self.weights[-1], b=self.biases[-1], errors=np.array(self.errors, dtype=np.int64),
+            weights=np.array(self.weights), biases=np.array(self.biases),
+        )
+
+
+class PerceptronPlayground(Demo):
+    """Train a perceptron epoch by epoch and step through the epochs.
+
+    Controls: the dataset, the learning rate, whether training starts from zero weights;
+    below them the training's progress bar and Stop button; then the epoch (with a play
+    button). Left: the data and the decision line w . x + b = 0 after the chosen epoch.
+    Right: mistakes per epoch, the chosen epoch highlighted.
+
+    Parameters
+    ----------
+    datasets : dict of str -> (X, y)
+        2-D datasets to choose from; X (N, 2), y (N,) in {0, 1}.
+    lr : float
+        Initial learning rate.
+    max_epochs : int
+        Training stops here if the data are not separated earlier (XOR never is).
+    start : (w0, b0)
+        The initial weights used unless "start from zero" is ticked.
+
+    Notes
+    -----
+    From zero weights, every update is lr times a sum of +-x and +-1 terms, so w and b
+    are just scaled by lr and the line never changes: the learning rate has no effect.
+    From other starting weights it matters. Try both.
+
+    Changing a setting retrains, one epoch per step of a :class:`Run`: the plot follows the
+    newest epoch, and Stop keeps the epochs trained so far. Settings and the epoch slider
+    act through a :class:`Debouncer`, so a slow kernel draws only where they come to rest.
+    """
+
+    def __init__(self, datasets: dict, *, lr: float = 0.1, max_epochs: int = 25, start=((1.0, -0.5), 0.5)):
+        if not datasets:
+            raise ValueError("datasets must name at least one (X, y) pair")
+        figure, (self.ax, self.ax_errors) = plt.subplots(1, 2, figsize=(9, 3.8))
+        super().__init__(figure)
+        self.datasets = datasets
+        self.max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
+        self.start = (np.asarray(start[0], dtype=float), float(start[1]))
+
+        wide = {"description_width": "initial"}  # show the whole label, e.g. "learning rate"
+        self.dataset = W.Dropdown(options=list(datasets), description="data", style=wide)
+        self.lr = W.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.25, description="learning rate",
+                                   continuous_update=False, readout_format=".3f", style=wide)
+        self.from_zero = W.Checkbox(value=False, description="start from zero weights", indent=False, style=wide)
+        self.epoch = W.IntSlider(value=0, min=0, max=0, description="epoch", continuous_update=True, style=wide)
+        self.play = W.Play(interval=700, min=0, max=0, description="play")
+        W.jslink((self.play, "value"), (self.epoch, "value"))
+        self.run = Run(unit="epoch")
+        self.status = W.HTML()
+
+        self.line, self.bars, self.shown_epoch = None, [], 0
+        self._retrain_soon = Debouncer(lambda: self.retrain())
+        self._show_soon = Debouncer(self._show_if_moved)
+        for control in (self.dataset, self.lr, self.from_zero):
+            control.observe(lambda _change: self._retrain_soon(), "value")
+        self.epoch.observe(lambda change: self._show_soon(change["new"]), "value")
+        self.widget = W.VBox([
+            W.HBox([self.dataset, self.lr, self.from_zero]),
+            self.run.widget,
+            W.HBox([self.play, self.epoch]),
+            self.status,
+            self.output,
+        ])
+        self.retrain()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def retrain(self) -> None:
+        """Train afresh on the selected dataset with the current settings.
+
+        In a kernel the training runs in the background and this returns at once; in plain
+        Python it has finished when this returns.
+        """
+        X, y = self.datasets[self.dataset.value]
+        w0, b0 = (np.zeros(X.shape[1]), 0.0) if self.from_zero.value else self.start
+        self._show_soon.cancel()  # a slider position from the old training means nothing now
+        history = self.history = _History(w0, b0)
+        self.fit = history.fit()
+        self.outcome = "training &hellip;"
+        self._draw_data(X, y, w0, b0)
+        self._follow(0)
+        self.run.start(self._epochs(X, y, self.lr.value, w0, b0), self.max_epochs,
+                       on_step=self._record, on_progress=self._follow,
+                       on_done=lambda stopped: self._training_over(history, stopped))
+
+    def show(self, epoch: int) -> None:
+        """Draw the line after ``epoch`` epochs (0 = before training)."""
+        epochs = len(self.fit.errors)
+        if not 0 <= epoch <= epochs:
+            raise ValueError(f"epoch must be between 0 and {epochs} (the epochs trained), got {epoch}")
+        w, b = self.fit.weights[epoch], self.fit.biases[epoch]
+        plots.set_boundary_line(self.line, w, b)
+        if len(self.bars) != epochs:
+            self._draw_errors()
+        for i, bar in enumerate(self.bars):
+            bar.set_alpha(1.0 if i + 1 == epoch else 0.35)
+        self.ax.set_title(f"After epoch {epoch}: w = [{w[0]:.2f}, {w[1]:.2f}], b = {b:.2f}")
+        mistakes = "" if epoch == 0 else f", {self.fit.errors[epoch - 1]} mistake(s) in this epoch"
+        self.status.value = f"<b>epoch {epoch}</b>{mistakes} &mdash; {self.outcome}"
+        self.shown_epoch = epoch
+        self._render()
+
+    @staticmethod
+    def _epochs(X, y, lr, w, b):
+        """One epoch per ``next()``, each from the weights the previous one ended with.
+
+        Stops after the first epoch without a mistake, as :func:`perceptron.train` does, and
+        makes the same updates: chaining ``epochs=1`` calls is one call with more epochs.
+        """
+        while True:
+            fit = perceptron.train(X, y, lr=lr, epochs=1, w0=w, b0=b)
+            yield fit
+            if fit.converged:
+                return
+            w, b = fit.w, fit.b
+
+    def _record(self, epoch_fit: perceptron.PerceptronFit, _k: int) -> None:
+        self.history.add(epoch_fit)
+        self.fit = self.history.fit()
+
+    def _follow(self, epoch: int) -> None:
+        """Show ``epoch`` and move the epoch slider there, its range ending at the newest epoch."""
+        self.show(epoch)
+        self.epoch.max = self.play.max = len(self.fit.errors)
+        self.epoch.value = epoch  # no second drawing: _show_if_moved sees it is shown
+
+    def _show_if_moved(self, epoch: int) -> None:
+        if epoch != self.shown_epoch:
+            self.show(epoch)
+
+    def _training_over(self, history: _History, stopped: bool) -> None:
+        if history is not self.history:  # a newer training has replaced this one
+            return
+        epochs = len(self.fit.errors)
+        if stopped:
+            self.outcome = f"stopped after {epochs} epochs"
+        elif self.fit.converged:
+            self.outcome = f"training converged after {epochs} epochs: every point ends on its side"
+        else:
+            self.outcome = f"not converged after {epochs} epochs"
+        self._follow(epochs)
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def _draw_data(self, X, y, w0, b0) -> None:
+        self.ax.clear()
+        plots.scatter_classes(X, y, ax=self.ax)
+        pad = 0.3
+        self.ax.set_xlim(X[:, 0].min() - pad, X[:, 0].max() + pad)
+        self.ax.set_ylim(X[:, 1].min() - pad, X[:, 1].max() + pad)
+        self.line = plots.boundary_line(w0, b0, ax=self.ax)
+        self._draw_errors()
+        self.figure.tight_layout()
+
+    def _draw_errors(self) -> None:
+        ax, errors = self.ax_errors, self.fit.errors
+        ax.clear()
+        self.bars = ax.bar(np.arange(1, len(errors) + 1), errors, color="#d62728")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("mistakes (updates)")
+        ax.set_title("Mistakes per epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
