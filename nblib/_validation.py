@@ -97,6 +97,17 @@ def as_labels(y, name: str = "y", *, n_classes: int | None = None, length: int |
     return arr.astype(np.int64, copy=False)
 
 
+def as_layer(X, W, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A dense layer's inputs checked together: X (N, D), W (D, M), b (M,)."""
+    X = as_matrix(X, "X")
+    W = as_matrix(W, "W")
+    if W.shape[0] != X.shape[1]:
+        transposed = " (transposed?)" if W.shape[1] == X.shape[1] else ""
+        raise ValueError(f"W must have shape (D, M) = ({X.shape[1]}, M) to match X of shape {X.shape}, "
+                         f"got {W.shape}{transposed}")
+    return X, W, as_vector(b, "b", length=W.shape[1])
+
+
 def check_same_shape(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None:
     """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape."""
     if a.shape != b.shape:

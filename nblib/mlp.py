@@ -40,7 +40,7 @@ import numpy as np
 
 from nblib import activations, losses
 from nblib._reference import reference
-from nblib._validation import as_matrix, as_vector, check_choice
+from nblib._validation import as_layer, as_matrix, check_choice
 
 __all__ = ["forward", "dense", "predict_proba", "from_sklearn", "Cache", "OUTPUTS"]
 
@@ -90,12 +90,7 @@ def dense(X, W, b):
     -------
     ndarray, shape (N, M)
     """
-    X = as_matrix(X, "X")
-    W = as_matrix(W, "W")
-    if W.shape[0] != X.shape[1]:
-        raise ValueError(f"W must have shape (D, M) = ({X.shape[1]}, M) to match X of shape {X.shape}, "
-                         f"got {W.shape}" + (" (transposed?)" if W.shape[1] == X.shape[1] else ""))
-    b = as_vector(b, "b", length=W.shape[1])
+    X, W, b = as_layer(X, W, b)
     return X @ W + b  # (N, D) @ (D, M) + (M,) -> (N, M)
 
 

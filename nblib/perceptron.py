@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nblib._reference import reference
-from nblib._validation import as_labels, as_matrix, as_scalar, as_vector, check_int, check_positive
+from nblib._validation import as_labels, as_layer, as_matrix, as_scalar, as_vector, check_int, check_positive
 from nblib.activations import sigmoid
 
 __all__ = [
@@ -99,14 +99,7 @@ def multi_output_forward(X, W, b):
     Z : ndarray, shape (N, M)
         Z[n, i] = b[i] + sum_j X[n, j] W[j, i].
     """
-    X = as_matrix(X, "X")
-    W = as_matrix(W, "W")
-    if W.shape[0] != X.shape[1]:
-        raise ValueError(
-            f"W must have shape (D, M) = ({X.shape[1]}, M) to match X of shape {X.shape}, "
-            f"got {W.shape}"
-        )
-    b = as_vector(b, "b", length=W.shape[1])
+    X, W, b = as_layer(X, W, b)
     return X @ W + b  # (N, D) @ (D, M) + (M,) -> (N, M)
 
 
