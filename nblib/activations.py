@@ -103,12 +103,14 @@ def sigmoid(x):
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
+@reference
 def sigmoid_derivative(x):
     """f'(x) = f(x) (1 - f(x)); largest (1/4) at x = 0, vanishing for large |x|."""
     s = sigmoid(x)
     return s * (1.0 - s)
 
 
+@reference
 def tanh(x):
     """Hyperbolic tangent: f(x) = (e^x - e^-x) / (e^x + e^-x) = 2 sigmoid(2x) - 1. Range (-1, 1).
 
@@ -118,12 +120,14 @@ def tanh(x):
     return np.tanh(x)
 
 
+@reference
 def tanh_derivative(x):
     """f'(x) = 1 - f(x)^2."""
     t = tanh(x)
     return 1.0 - t * t
 
 
+@reference
 def softplus(x):
     """Softplus: f(x) = ln(1 + e^x), a smooth ReLU. Range (0, inf).
 
@@ -135,6 +139,7 @@ def softplus(x):
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
+@reference
 def softplus_derivative(x):
     """f'(x) = sigmoid(x)."""
     return sigmoid(x)
@@ -155,18 +160,21 @@ def swish_derivative(x):
 
 # --- ReLU family -----------------------------------------------------------------------------
 
+@reference
 def relu(x):
     """Rectified linear unit: f(x) = max(0, x). Range [0, inf)."""
     x = _float(x)
     return np.maximum(x, 0).astype(x.dtype, copy=False)
 
 
+@reference
 def relu_derivative(x):
     """f'(x) = 1 for x > 0, else 0. A unit whose input stays negative gets no gradient: it "dies"."""
     x = _float(x)
     return _like(x > 0, x)
 
 
+@reference
 def leaky_relu(x, *, negative_slope: float = 0.01):
     """Leaky ReLU: f(x) = x for x >= 0, negative_slope * x otherwise. Range (-inf, inf).
 
@@ -181,6 +189,7 @@ def leaky_relu(x, *, negative_slope: float = 0.01):
     return np.where(x >= 0, x, a * x).astype(x.dtype, copy=False)
 
 
+@reference
 def leaky_relu_derivative(x, *, negative_slope: float = 0.01):
     """f'(x) = 1 for x > 0, negative_slope otherwise."""
     x = _float(x)
@@ -188,6 +197,7 @@ def leaky_relu_derivative(x, *, negative_slope: float = 0.01):
     return np.where(x > 0, 1.0, a).astype(x.dtype, copy=False)
 
 
+@reference
 def elu(x, *, alpha: float = 1.0):
     """Exponential linear unit: f(x) = x for x > 0, alpha (e^x - 1) otherwise. Range (-alpha, inf).
 
@@ -201,6 +211,7 @@ def elu(x, *, alpha: float = 1.0):
     return np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
+@reference
 def elu_derivative(x, *, alpha: float = 1.0):
     """f'(x) = 1 for x > 0, alpha e^x = f(x) + alpha otherwise."""
     x = _float(x)

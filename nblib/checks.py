@@ -44,6 +44,7 @@ class CheckFailed(AssertionError):
     """A homework check failed; the message explains what and, if it can, why."""
 
 
+@contextlib.contextmanager
 def own_work(*references, exercise: str):
     """Context manager: nblib's reference answers for this exercise are switched off inside.
 
@@ -51,26 +52,68 @@ def own_work(*references, exercise: str):
 
         with checks.own_work(perceptron.train, exercise="Exercise 4"):
             w, b, errors = train_perceptron(X, y)   # calling perceptron.train in here fails
+
+    An error that numpy raises inside the student's function and that usually means one
+    mistake (a matrix product with transposed weights, float labels used as indices, ...)
+    becomes a :class:`CheckFailed` naming that mistake, with the original error attached.
     """
-    return disabled(*references, exercise=exercise)
+    with disabled(*references, exercise=exercise):
+        try:
+            yield
+        except (IndexError, ValueError) as error:
+            hint = _error_hint(error)
+            if not hint:
+                raise
+            raise CheckFailed(f"{exercise}: your function raised {type(error).__name__}: {error}\n"
+                              f"    Hint: {hint}.") from error
 
 
 @contextlib.contextmanager
-def no_overflow(*, exercise: str):
+def no_overflow(*, exercise: str, hint: str = ""):
     """Context manager: numpy overflow, division by zero or an invalid operation fails the check.
 
     A stable implementation never overflows, even for inputs like z = -1000 where the naive
-    exp(-z) = exp(1000) does (numpy would only warn and carry on with inf).
+    exp(-z) = exp(1000) does (numpy would only warn and carry on with inf). ``hint`` names the
+    likely mistake; by default it is chosen from what numpy reported (a log or an exp).
     """
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         try:
             yield
         except FloatingPointError as error:
-            raise CheckFailed(
-                f"{exercise}: numpy reported '{error}' inside your function.\n"
-                f"    Hint: exp of a large number overflows (exp(710) is already inf in float64). "
-                f"Rewrite the formula so that exp only ever sees numbers <= 0."
-            ) from None
+            reported = str(error)
+            hint = hint or next(h for word, h in OVERFLOW_HINTS if word in reported)
+            raise CheckFailed(f"{exercise}: numpy reported '{reported}' inside your function.\n"
+                              f"    Hint: {hint}.") from None
+
+
+# What numpy says inside a student's function, and the mistake it usually means.
+ERROR_HINTS = (
+    (IndexError, ("must be of integer", "only integers, slices"),
+     "labels used as indices must be integers, and these are floats (2.0 cannot pick a column): "
+     "keep the labels' integer dtype, or convert them with y.astype(int) before indexing"),
+    (ValueError, ("matmul: Input operand", "not aligned"),
+     "the inner sizes of a matrix product differ: (N, D) @ (D, M) needs the same D on both sides. "
+     "Are the weights transposed (W.T), or the operands swapped (W @ X instead of X @ W)?"),
+    (ValueError, ("could not be broadcast together",),
+     "these shapes do not broadcast: a sum or max over one axis drops that axis, so (N, C) / (N,) "
+     "fails; keep it with keepdims=True, and check that the sum runs over the classes (axis=1)"),
+)
+
+# What numpy reports under ``no_overflow``, and the stable form that avoids it.
+OVERFLOW_HINTS = (
+    ("log", "log(0) is -inf (and 0 * log(0) is nan): clip the probabilities into [eps, 1 - eps] "
+            "with eps = 1e-7 before taking the log, or work from logits"),
+    ("", "exp of a large number overflows (exp(710) is already inf in float64). "
+         "Rewrite the formula so that exp only ever sees numbers <= 0"),
+)
+
+
+def _error_hint(error: Exception) -> str:
+    message = str(error)
+    for kind, phrases, hint in ERROR_HINTS:
+        if isinstance(error, kind) and any(phrase in message for phrase in phrases):
+            return hint
+    return ""
 
 
 # --- the checks -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nblib._reference import reference
 from nblib._validation import as_float_array, as_labels, as_matrix, check_choice, check_same_shape
 from nblib.activations import sigmoid
 
@@ -58,6 +59,7 @@ def _check_axis(z: np.ndarray, axis: int) -> None:
 
 # --- softmax --------------------------------------------------------------------------------
 
+@reference
 def softmax(z, axis: int = -1):
     """Softmax: p_k = exp(z_k) / sum_j exp(z_j), along ``axis`` (the class axis).
 
@@ -84,6 +86,7 @@ def softmax(z, axis: int = -1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+@reference
 def log_softmax(z, axis: int = -1):
     """log(softmax(z)) computed without taking the log of a tiny number.
 
@@ -100,6 +103,7 @@ def log_softmax(z, axis: int = -1):
 
 # --- binary cross-entropy ---------------------------------------------------------------------
 
+@reference
 def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean"):
     """Binary cross-entropy: L = -[y log p + (1 - y) log(1 - p)], averaged.
 
@@ -135,6 +139,7 @@ def binary_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction
 
 # --- categorical cross-entropy ---------------------------------------------------------------
 
+@reference
 def categorical_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean"):
     """Categorical cross-entropy with one-hot targets: L_n = -sum_k Y_nk log p_nk.
 
@@ -161,6 +166,7 @@ def categorical_cross_entropy(y_true, y_pred, *, from_logits: bool = False, redu
     return _reduce(per_example, reduction)
 
 
+@reference
 def sparse_categorical_cross_entropy(y_true, y_pred, *, from_logits: bool = False, reduction: str = "mean"):
     """Cross-entropy with integer labels: L_n = -log p_{n, y_n}.
 
@@ -187,6 +193,7 @@ def sparse_categorical_cross_entropy(y_true, y_pred, *, from_logits: bool = Fals
 
 # --- regression -----------------------------------------------------------------------------------
 
+@reference
 def mean_squared_error(y_true, y_pred, *, reduction: str = "mean"):
     """Mean squared error: L = mean((y - y_hat)^2).
 

@@ -114,3 +114,54 @@ def test_no_overflow_turns_a_naive_sigmoid_into_a_failure_with_a_hint():
 def _run_in(context, fn, *args):
     with context:
         return fn(*args)
+
+
+# Wrong student code, and the mistake own_work names when numpy fails inside it.
+def transposed_weights(X, W, b):
+    return X @ W.T + b          # W is (D, M): W.T is (M, D)
+
+
+def float_labels(y, P):
+    y = np.asarray(y, dtype=float)                 # copied from a loss that wants float targets
+    return -np.log(P[np.arange(len(y)), y]).mean()
+
+
+def no_keepdims(Z):
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1)                       # (N, C) / (N,)
+
+
+@pytest.mark.parametrize("wrong, args, named", [
+    (transposed_weights, (np.ones((4, 3)), np.ones((3, 2)), np.zeros(2)), "Are the weights transposed (W.T)"),
+    (float_labels, (np.array([0, 2]), np.full((2, 3), 1 / 3)), "convert them with y.astype(int)"),
+    (no_keepdims, (np.zeros((4, 3)),), "keepdims=True"),
+])
+def test_own_work_names_the_mistake_behind_a_numpy_error(wrong, args, named):
+    message = failure(lambda: _run_in(checks.own_work(exercise=EX), wrong, *args))
+    assert message.startswith(f"{EX}: your function raised") and named in message
+
+
+def test_own_work_names_the_mistake_for_errors_carried_over_from_a_student_kernel():
+    from autograder.trusted import student_error  # how the grader re-raises the student's IndexError
+    error = student_error({"ename": "IndexError", "evalue": "arrays used as indices must be of integer (or boolean) type"})
+    message = failure(lambda: _run_in(checks.own_work(exercise=EX), _raise, error))
+    assert "y.astype(int)" in message
+
+
+def test_own_work_lets_other_errors_through_unchanged():
+    with pytest.raises(ValueError, match="^something else$"):
+        _run_in(checks.own_work(exercise=EX), _raise, ValueError("something else"))
+
+
+def test_no_overflow_names_log_of_zero_or_the_given_mistake():
+    p = np.array([0.0, 0.5, 1.0])
+    message = failure(lambda: _run_in(checks.no_overflow(exercise=EX), lambda q: -np.log(q).mean(), p))
+    assert "divide by zero encountered in log" in message and "clip the probabilities" in message
+    naive_softmax = lambda z: np.exp(z) / np.exp(z).sum()  # noqa: E731
+    message = failure(lambda: _run_in(checks.no_overflow(exercise=EX, hint="softmax without the max shift"),
+                                      naive_softmax, np.array([1000.0, 0.0])))
+    assert message.endswith("Hint: softmax without the max shift.")
+
+
+def _raise(error):
+    raise error
