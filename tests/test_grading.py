@@ -42,21 +42,21 @@ def run_cli(course, *args):
     return result.stdout
 
 
-def solutions() -> dict[str, str]:
+def solutions(week=WEEK) -> dict[str, str]:
     """What a student who solved everything would have typed in each answer cell."""
-    nb = nbformat.read(ROOT / "solutions" / WEEK / "homework.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "solutions" / week / "homework.ipynb", as_version=4)
     return {grade_id(c): re.sub(r"[ \t]*### (BEGIN|END) SOLUTION\n", "", c.source)
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
 
 
-def submit(course, student, answers: dict[str, str], extra_cells=()):
+def submit(course, student, answers: dict[str, str], extra_cells=(), week=WEEK):
     """Write the released homework with some answer cells filled in as <student>'s submission."""
-    nb = nbformat.read(course / "notebooks" / WEEK / "homework.ipynb", as_version=4)
+    nb = nbformat.read(course / "notebooks" / week / "homework.ipynb", as_version=4)
     for cell in nb.cells:
         if grade_id(cell) in answers:
             cell.source = answers[grade_id(cell)]
     nb.cells[2:2] = [new_code_cell(src) for src in extra_cells]
-    folder = course / ".grading" / "submitted" / student / WEEK
+    folder = course / ".grading" / "submitted" / student / week
     folder.mkdir(parents=True)
     nbformat.write(nb, folder / "homework.ipynb")
 
@@ -94,9 +94,32 @@ def graded(tmp_path_factory):
     return course, output
 
 
-def scores(course) -> dict[str, float]:
+def scores(course, week=WEEK) -> dict[str, float]:
     with Gradebook(f"sqlite:///{course / '.grading' / 'gradebook.db'}") as gb:
-        return {s.student.id: s.score for s in gb.find_assignment(WEEK).submissions}
+        return {s.student.id: s.score for s in gb.find_assignment(week).submissions}
+
+
+LATER_WEEKS = sorted(p.parent.name for p in (ROOT / "solutions").glob("week*/homework.ipynb") if p.parent.name != WEEK)
+
+
+@pytest.mark.parametrize("week", LATER_WEEKS)
+def test_each_week_solution_earns_every_automatic_point_and_the_stubs_none(tmp_path, week):
+    """Hidden tests included, in the grader's process: the reference answers earn everything,
+    the untouched released notebook nothing, and the points add up to the homework's own table."""
+    source = nbformat.read(ROOT / "solutions" / week / "homework.ipynb", as_version=4)
+    graded = [c.metadata["nbgrader"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    auto = sum(m["points"] for m in graded if not m.get("solution"))
+    manual = sum(m["points"] for m in graded if m.get("solution"))
+    table_total = int(re.search(r"\*\*total\*\* \| \*\*(\d+)\*\*", source.cells[0].source).group(1))
+    assert auto + manual == table_total, "the points in the cells and in the homework's table differ"
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    run_cli(course, "release", week)
+    submit(course, "ada", solutions(week), week=week)
+    submit(course, "bob", {}, week=week)
+    run_cli(course, "grade", week)
+    assert scores(course, week) == {"ada": auto, "bob": 0}
 
 
 def test_every_submission_gets_the_score_its_work_earns(graded):

@@ -1,0 +1,117 @@
+"""Week 3 knowledge check: the questions, the right answers and why each option is right or wrong.
+
+Edit here, then run `python -m autograder release week03_softmax_cross_entropy` to copy it to notebooks/.
+"""
+
+from nblib.quiz import Question, Quiz
+
+QUIZ = Quiz("Week 3: softmax and cross-entropy", [
+    Question(
+        "What does a numerically stable softmax return for the logits $z = (1000, 1000)$?",
+        ("[nan, nan]", "[0.5, 0.5]", "[1, 1]", "[inf, inf]"),
+        1,
+        ("That is what the naive formula gives: exp(1000) overflows to inf, and inf / inf is nan. "
+         "A stable softmax subtracts the largest logit first.",
+         "Right: subtracting the maximum turns the logits into (0, 0), whose softmax is (0.5, 0.5), "
+         "with no overflow. Equal logits always get equal shares.",
+         "Softmax probabilities always sum to 1; two classes at 1 each would sum to 2.",
+         "inf is what exp(1000) alone gives in float64; after normalising, every probability lies in [0, 1]."),
+    ),
+    Question(
+        "A network's logits for one example are $z = (3, 1, -2)$. "
+        "What happens to the softmax probabilities if you add 5 to every logit?",
+        ("Each is multiplied by e^5", "Nothing: they stay exactly the same",
+         "The largest grows and the others shrink", "They no longer sum to 1"),
+        1,
+        ("The factor e^5 appears in every numerator and in the denominator, so it cancels.",
+         "Right: softmax(z + c) = softmax(z); only the differences between logits matter. "
+         "That is why subtracting the maximum logit is safe.",
+         "That is what multiplying the logits does (a temperature below 1); adding a constant keeps "
+         "every difference between the logits, and so every probability, unchanged.",
+         "A softmax sums to 1 whatever the logits are; here the probabilities do not even change."),
+    ),
+    Question(
+        "A softmax classifier trained with cross-entropy predicts $p = (0.7, 0.2, 0.1)$ for an example "
+        "whose true class is the first. What is the gradient of the loss with respect to the logits, "
+        "$\\partial L / \\partial z$?",
+        ("(0.3, -0.2, -0.1)", "(-1.43, 0, 0)", "(-0.3, 0.2, 0.1)", "(-0.3, 0, 0)"),
+        2,
+        ("That is y - p, minus the gradient: the direction gradient descent moves the logits in, "
+         "not the gradient itself.",
+         "That is the derivative with respect to the probability, d(-ln p)/dp = -1/0.7 = -1.43; "
+         "through the softmax, the gradient with respect to the logits is p - y.",
+         "Right: the gradient is p - y = (0.7 - 1, 0.2 - 0, 0.1 - 0). A gradient descent step raises "
+         "the true class's logit and lowers the others.",
+         "The wrong classes' logits get a gradient too: raising them takes probability away from the "
+         "true class, so their entries are p_k - 0 = 0.2 and 0.1."),
+    ),
+    Question(
+        "The labels of a 3-class batch are stored as integers, $y = (2, 0, 1)$; as one-hot rows they "
+        "would be $(0, 0, 1), (1, 0, 0), (0, 1, 0)$. Compared with categorical cross-entropy on the "
+        "one-hot rows, what does sparse categorical cross-entropy on $y$ give?",
+        ("The same loss", "A smaller loss: it looks only at the true class",
+         "An error: cross-entropy needs one-hot rows", "The same loss, but only with a sigmoid output layer"),
+        0,
+        ("Right: the two differ only in the label format. Both compute -ln p of the true class for "
+         "each example, then the mean.",
+         "Categorical cross-entropy also looks only at the true class: with a one-hot row, every "
+         "other term of -sum y_k ln p_k is zero. The two give the same number.",
+         "That is what categorical cross-entropy expects; the sparse version exists precisely to take "
+         "integer labels, shape (N,), instead of one-hot rows, shape (N, C).",
+         "The label format has nothing to do with the output layer: both formats go with a softmax "
+         "over the C classes."),
+    ),
+    Question(
+        "A photo can be tagged with any of <i>beach</i>, <i>people</i> and <i>dog</i>: several at once, "
+        "or none. Which output layer and loss fit this task?",
+        ("3 units with a softmax, categorical cross-entropy",
+         "1 unit with a sigmoid, binary cross-entropy",
+         "3 units with a softmax, sparse categorical cross-entropy",
+         "3 units with a sigmoid each, binary cross-entropy"),
+        3,
+        ("A softmax makes the 3 probabilities share a total of 1, so it cannot say yes to beach and "
+         "dog at once. It suits tasks with exactly one answer per input.",
+         "One sigmoid answers one yes/no question; this task asks three independent ones.",
+         "Sparse labels give one class index per photo, but a photo here can have several tags, or none.",
+         "Right: a multi-label task is C independent yes/no questions, so one sigmoid and one binary "
+         "cross-entropy per tag (averaged over the tags)."),
+    ),
+    Question(
+        "A classifier gives the true class of an example probability 0.01 (and 0.99 to a wrong class). "
+        "What is this example's cross-entropy loss, with the natural logarithm?",
+        ("0.01", "4.61", "0.98", "2"),
+        1,
+        ("That is -ln 0.99: the loss the model would pay if the class it is sure of were the true one.",
+         "Right: -ln 0.01 = 4.605. A confident mistake is expensive, and the cost grows without limit "
+         "as the probability of the truth goes to 0.",
+         "That is the squared error of the true class's probability, (1 - 0.01)^2 = 0.98. "
+         "Cross-entropy is -ln 0.01, and unlike the squared error it keeps growing as p goes to 0.",
+         "That is -log10(0.01), with the base-10 logarithm. Cross-entropy uses the natural log: "
+         "-ln 0.01 = 4.61."),
+    ),
+    Question(
+        "What does $\\mathrm{softmax}(z / T)$ approach as the temperature $T \\to 0$, for the logits "
+        "$z = (2, 1, 0.1)$?",
+        ("(1/3, 1/3, 1/3): uniform", "(0.659, 0.242, 0.099): unchanged",
+         "(1, 0, 0): one-hot on the largest logit", "(0, 0, 1): the order flips"),
+        2,
+        ("That is the limit T -> infinity, where the differences between the logits shrink to nothing.",
+         "Scaling is not like adding a constant: dividing by a small T stretches the differences "
+         "between the logits, and that changes the probabilities. (0.659, 0.242, 0.099) is the value at T = 1.",
+         "Right: z / T blows the gaps between the logits up, so the largest logit takes all the "
+         "probability: the softmax becomes an arg max.",
+         "Dividing by a positive T never changes the order of the logits, so the largest stays largest."),
+    ),
+    Question(
+        "An untrained 4-class classifier predicts $p = (0.25, 0.25, 0.25, 0.25)$ for every example. "
+        "What is its mean cross-entropy loss?",
+        ("0.25", "0.1875", "0.602", "1.386"),
+        3,
+        ("That is the probability of the true class; the loss is minus its natural log.",
+         "That is the mean squared error between a one-hot target and the uniform prediction: "
+         "(0.75^2 + 3 x 0.25^2) / 4 = 0.1875.",
+         "That is -log10(0.25), with the base-10 logarithm; cross-entropy uses the natural log.",
+         "Right: -ln 0.25 = ln 4 = 1.386. A C-class model that knows nothing starts near ln C, a "
+         "useful check on the loss of the first epoch."),
+    ),
+])
