@@ -52,7 +52,8 @@ class Question:
     prompt : str
         The question; Markdown-style $...$ maths renders in the widget.
     options : tuple of str
-        The choices, shown as a), b), c), ...
+        The choices, shown as a), b), c), ... in plain text (radio buttons render no maths:
+        write w₁x₁ or 0.25^10, not $w_1 x_1$).
     answer : int
         Index of the correct option.
     explanations : tuple of str
@@ -72,6 +73,10 @@ class Question:
                 f"give one explanation per option: {len(self.options)} options, "
                 f"{len(self.explanations)} explanations"
             )
+        raw_maths = [o for o in self.options if "$" in o]
+        if raw_maths:
+            raise ValueError(f"options are shown as plain text, so $...$ maths would show raw: {raw_maths[0]!r}; "
+                             f"write it in Unicode instead")
         if not 0 <= self.answer < len(self.options):
             raise ValueError(f"answer must index an option (0..{len(self.options) - 1}), got {self.answer}")
 

@@ -50,7 +50,7 @@ QUIZ = Quiz("Week 1: the perceptron", [
     Question(
         "For a perceptron with two inputs, weights $(w_1, w_2)$ and bias $b$, "
         "what shape is the decision boundary?",
-        ("The line $w_1 x_1 + w_2 x_2 + b = 0$", "A circle around the origin",
+        ("The line w₁x₁ + w₂x₂ + b = 0", "A circle around the origin",
          "A parabola", "The points where the sigmoid equals 1"),
         0,
         ("Right: the prediction flips where z = 0, and z is linear in x.",

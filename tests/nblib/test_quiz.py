@@ -41,6 +41,8 @@ def test_widget_gives_feedback_on_click(quiz):
 def test_bad_questions_and_answers_are_refused(quiz):
     with pytest.raises(ValueError, match="one explanation per option: 2 options, 1 explanations"):
         Question("?", ("a", "b"), 0, ("only one",))
+    with pytest.raises(ValueError, match=r"\$\.\.\.\$ maths would show raw: '\$x_1\$'"):
+        Question("?", ("$x_1$", "b"), 0, ("x", "y"))
     with pytest.raises(ValueError, match=r"answer must index an option \(0..1\), got 2"):
         Question("?", ("a", "b"), 2, ("x", "y"))
     with pytest.raises(ValueError, match="choose one of the letters a, b, got 'z'"):
