@@ -188,6 +188,9 @@ class _Stream:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:  # a logging handler (absl's, on `import keras`) closes its stream at exit
+        pass
+
 
 def _loaded_names(tree: ast.AST) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}

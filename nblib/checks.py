@@ -93,7 +93,7 @@ ERROR_HINTS = (
      "keep the labels' integer dtype, or convert them with y.astype(int) before indexing"),
     (ValueError, ("matmul: Input operand", "not aligned"),
      "the inner sizes of a matrix product differ: (N, D) @ (D, M) needs the same D on both sides. "
-     "Are the weights transposed (W.T), or the operands swapped (W @ X instead of X @ W)?"),
+     "Check whether the weights are transposed (W.T) or the operands swapped (W @ X instead of X @ W)"),
     (ValueError, ("could not be broadcast together",),
      "these shapes do not broadcast: a sum or max over one axis drops that axis, so (N, C) / (N,) "
      "fails; keep it with keepdims=True, and check that the sum runs over the classes (axis=1)"),
@@ -192,8 +192,10 @@ def assert_close(
     arr = _numeric(got, name, exercise)
     known = _matching_mistake(arr, mistakes or {}, rtol, atol)
     if arr.shape != expected.shape:
-        message = _shape_message(arr, expected.shape, name, exercise)
-        raise CheckFailed(message + (f"\n    Hint: this matches a common mistake: {known}." if known else ""))
+        if known:
+            raise CheckFailed(_shape_message(arr, expected.shape, name, exercise, hint=False)
+                              + f"\n    Hint: this matches a common mistake: {known}.")
+        raise CheckFailed(_shape_message(arr, expected.shape, name, exercise))
     bad_finite = ~np.isfinite(arr) & np.isfinite(expected)
     if bad_finite.any():
         index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
@@ -209,13 +211,14 @@ def assert_close(
     error = np.abs(arr.astype(float) - expected)
     error = np.where(np.isnan(error), np.inf, error)
     worst = np.unravel_index(np.argmax(error), expected.shape) if expected.shape else ()
-    relative = error[worst] / max(abs(float(expected[worst])), 1e-300)
+    scale = abs(float(expected[worst]))
+    relative = f"relative {error[worst] / scale:.3g}" if scale else "where 0 is expected"
     lines = [
         f"{exercise}: {name} is not close enough to the expected value{_context(context)}.",
         f"    expected: shape {expected.shape}, dtype {expected_dtype}, {_preview(expected)}",
         f"    got:      shape {arr.shape}, dtype {arr.dtype}, {_preview(arr)}",
         f"    largest error {error[worst]:.3g} at index {tuple(int(i) for i in worst)} "
-        f"(relative {relative:.3g}); allowed: |got - expected| <= {atol:g} + {rtol:g} * |expected|",
+        f"({relative}); allowed: |got - expected| <= {atol:g} + {rtol:g} * |expected|",
     ]
     hint = known or _generic_hint(arr, expected, rtol, atol)
     if hint:
@@ -243,8 +246,10 @@ def _numeric(got, name: str, exercise: str) -> np.ndarray:
     return arr
 
 
-def _shape_message(arr: np.ndarray, expected_shape: tuple, name: str, exercise: str) -> str:
+def _shape_message(arr: np.ndarray, expected_shape: tuple, name: str, exercise: str, *, hint: bool = True) -> str:
     message = f"{exercise}: {name} has the wrong shape: expected {expected_shape}, got {arr.shape}."
+    if not hint:
+        return message
     if arr.ndim == 2 and arr.shape[::-1] == expected_shape:
         message += "\n    Hint: the shape is transposed; check the order of the matrix product (X @ W, not W @ X)."
     elif arr.size == int(np.prod(expected_shape)):

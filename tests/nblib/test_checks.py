@@ -132,7 +132,7 @@ def no_keepdims(Z):
 
 
 @pytest.mark.parametrize("wrong, args, named", [
-    (transposed_weights, (np.ones((4, 3)), np.ones((3, 2)), np.zeros(2)), "Are the weights transposed (W.T)"),
+    (transposed_weights, (np.ones((4, 3)), np.ones((3, 2)), np.zeros(2)), "whether the weights are transposed (W.T)"),
     (float_labels, (np.array([0, 2]), np.full((2, 3), 1 / 3)), "convert them with y.astype(int)"),
     (no_keepdims, (np.zeros((4, 3)),), "keepdims=True"),
 ])
