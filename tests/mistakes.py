@@ -62,3 +62,10 @@ def failure(week: str, exercise: str, wrong_answer: str) -> str:
         except CheckFailed as failed:
             return f"[{grade_id(cell)}] {failed}"
     raise AssertionError(f"{week}: every test of {exercise} passed the wrong answer:\n{wrong_answer}")
+
+
+def assert_named(week: str, exercise: str, where: str, named: str, wrong_answer: str) -> None:
+    """``wrong_answer`` fails first in the test cell ``where``, with ``named`` in the message."""
+    message = failure(week, exercise, wrong_answer)
+    assert message.startswith(f"[{where}]"), message
+    assert named in message, message

@@ -260,10 +260,7 @@ def count_parameters(layer_sizes):
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_tests_name_the_mistake(case):
-    exercise, where, named, wrong = CASES[case]
-    message = mistakes.failure(WEEK, exercise, wrong)
-    assert message.startswith(f"[{where}]"), message
-    assert named in message, message
+    mistakes.assert_named(WEEK, *CASES[case])
 
 
 def test_the_right_answers_pass_every_test():

@@ -153,10 +153,7 @@ def softmax_cross_entropy_gradient(Z, y):
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_tests_name_the_mistake(case):
-    exercise, where, named, wrong = CASES[case]
-    message = mistakes.failure(WEEK, exercise, wrong)
-    assert message.startswith(f"[{where}]"), message
-    assert named in message, message
+    mistakes.assert_named(WEEK, *CASES[case])
 
 
 def test_the_right_answers_pass_every_test():
