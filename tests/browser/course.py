@@ -141,13 +141,17 @@ def start(*, timeout: float = 900) -> Course:
 
 
 def write_settings(folder: Path) -> None:
-    """Lab settings for the test user: every cell kept on the page.
+    """Lab settings for the test user: every cell kept on the page, no news pop-up.
 
     By default Lab 4 only attaches the cells near the viewport; the tests read outputs and
-    widgets all over the notebook, so they switch that windowing off."""
-    tracker = folder / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True, exist_ok=True)
-    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    widgets all over the notebook, so they switch that windowing off. Lab also asks whether
+    to fetch Jupyter news, in a pop-up over the page's corner (and the screenshots)."""
+    settings = {("notebook-extension", "tracker"): {"windowingMode": "none"},
+                ("apputils-extension", "notification"): {"fetchNews": "false", "checkForUpdates": False}}
+    for (extension, plugin), values in settings.items():
+        path = folder / "@jupyterlab" / extension / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
 
 
 def tail(path: Path, lines: int = 40) -> str:

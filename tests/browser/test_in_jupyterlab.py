@@ -16,8 +16,9 @@ import shutil
 import time
 
 import nbformat
+import numpy as np
 import pytest
-from playwright.sync_api import sync_playwright  # in the test extras: missing means a broken setup
+from playwright.sync_api import expect, sync_playwright  # in the test extras: missing means a broken setup
 
 from tests.browser import chromium, course
 from tests.browser.lab import Notebook, look, screenshot, wait_for_change
@@ -276,36 +277,48 @@ def test_student_validates_homework_from_the_toolbar(page, lab, path):
 # -- lessons with a slow kernel: controls debounce, training shows progress and stops ---------
 
 WEEK01_LESSON = "week01_perceptron/lesson.ipynb"
+WEEK02_LESSON = "week02_activations_forward/lesson.ipynb"
+WEEK03_LESSON = "week03_softmax_cross_entropy/lesson.ipynb"
 
-# Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and counts drawings.
+# Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and logs each
+# drawing and each training a demo starts, as (when, demo).
 SLOW_KERNEL = """
 import time, nblib.widgets as _w
-_renders = []
+_renders, _retrains = [], []  # (time.monotonic(), demo): drawings put on the page; trainings started
 _render, _take_step = _w.Demo._render, _w.Run._take_step
 def _slow_render(self):
     time.sleep(0.4)
-    _renders.append(time.monotonic())
+    _renders.append((time.monotonic(), self))
     _render(self)
 def _slow_step(self, steps):
     time.sleep(0.3)
     return _take_step(self, steps)
 _w.Demo._render, _w.Run._take_step = _slow_render, _slow_step
-_retrains = []  # week 1: when the playground started a training
-_retrain = _w.PerceptronPlayground.retrain
-def _counted_retrain(self):
-    _retrains.append(time.monotonic())
-    _retrain(self)
-_w.PerceptronPlayground.retrain = _counted_retrain
+def _counted(retrain):
+    def counted_retrain(self):
+        _retrains.append((time.monotonic(), self))
+        retrain(self)
+    return counted_retrain
+for _demo in (_w.PerceptronPlayground, _w.UniversalApproximation):  # the demos that train
+    _demo.retrain = _counted(_demo.retrain)
+def _count(log, demo=None):
+    '''How many entries of `log` are for a demo of class `demo` (a name; None: any).'''
+    return sum(demo is None or type(d).__name__ == demo for _, d in log)
+def _last(demo):
+    '''The demo of class `demo` (a name) that drew or trained last.'''
+    return next(d for _, d in sorted(_renders + _retrains, key=lambda e: e[0], reverse=True)
+                if type(d).__name__ == demo)
 """
 
 
-def wait_for_quiet(notebook: Notebook, *, after: int = -1, seconds: float = 1.5, timeout: float = 60) -> int:
+def wait_for_quiet(notebook: Notebook, *, after: int = -1, seconds: float = 1.5, timeout: float = 60,
+                   demo: str | None = None) -> int:
     """Wait until the kernel has drawn more than ``after`` times and then nothing for ``seconds``;
-    returns the number of drawings."""
+    returns the number of drawings. ``demo`` (a class name) counts only that demo's drawings."""
     deadline = time.monotonic() + timeout
     while True:
         count, idle_for = map(float, notebook.kernel(
-            "print(len(_renders), time.monotonic() - (_renders[-1] if _renders else 0))").split())
+            f"print(_count(_renders, {demo!r}), time.monotonic() - (_renders[-1][0] if _renders else 0))").split())
         if count > after and idle_for >= seconds:
             return int(count)
         if time.monotonic() > deadline:
@@ -318,10 +331,35 @@ def slider_value(slider) -> tuple[int, int]:
     return round(float(handle.get_attribute("aria-valuenow"))), round(float(handle.get_attribute("aria-valuemax")))
 
 
+def handle_value(slider, handle: int = 0) -> float:
+    """The exact value of a slider's handle (0: the lower one) on the page; a log slider's exponent."""
+    return float(slider.locator(".noUi-handle").nth(handle).get_attribute("aria-valuetext"))
+
+
+def press(slider, key: str, times: int, handle: int = 0) -> None:
+    """Quick keyboard presses on a slider's handle, as a student taps an arrow key."""
+    knob = slider.locator(".noUi-handle").nth(handle)
+    knob.focus()
+    for _ in range(times):
+        knob.press(key)
+
+
+def labelled(root, selector: str, label: str):
+    """The control (``selector``) in ``root`` whose label reads exactly ``label``."""
+    return root.locator(selector).filter(
+        has=root.page.locator(".widget-label", has_text=re.compile(f"^{re.escape(label)}$")))
+
+
 # Lessons whose demos are driven with a slow kernel below. A lesson that shows an nblib
 # demo must be in here: add its scenario when you add the demo.
-SLOW_KERNEL_SCENARIOS = {WEEK01_LESSON: ("test_week01_training_shows_progress_and_stops_with_a_slow_kernel",
-                                         "test_week01_controls_debounce_with_a_slow_kernel")}
+SLOW_KERNEL_SCENARIOS = {
+    WEEK01_LESSON: ("test_week01_training_shows_progress_and_stops_with_a_slow_kernel",
+                    "test_week01_controls_debounce_with_a_slow_kernel"),
+    WEEK02_LESSON: ("test_week02_activation_controls_debounce_with_a_slow_kernel",
+                    "test_week02_approximation_training_shows_progress_and_stops_with_a_slow_kernel",
+                    "test_week02_approximation_retrains_once_for_quick_width_changes_with_a_slow_kernel"),
+    WEEK03_LESSON: ("test_week03_softmax_controls_debounce_with_a_slow_kernel",),
+}
 
 
 @pytest.mark.parametrize("path", LESSONS)
@@ -333,13 +371,21 @@ def test_every_lesson_demo_has_a_slow_kernel_scenario(path):
             assert callable(globals().get(name)), f"{name} is not a test in this module"
 
 
-def open_slow_playground(page, lab):
-    """Week 1's lesson, run, with a slow kernel; returns the notebook and the playground's root."""
-    notebook = open_notebook(page, lab, WEEK01_LESSON)
+def open_slow_demo(page, lab, path: str, has: str):
+    """``path`` run, its demos' first trainings over, then a slow kernel; returns the notebook and
+    the root of the widget that holds ``has`` (a selector)."""
+    notebook = open_notebook(page, lab, path)
     notebook.run_all()
+    # A demo's first training goes on in the background after its cell has run: let it end
+    # at full speed, so that it neither draws nor trains during the scenario.
+    for stop in notebook.panel.locator(".nnf-run-stop").all():
+        expect(stop).to_be_disabled(timeout=60_000)
     notebook.kernel(SLOW_KERNEL)
-    root = next(r for r in notebook.widget_roots() if r.locator(".nnf-run").count())
+    root = next(r for r in notebook.widget_roots() if r.locator(has).count())
     return notebook, root
+
+
+# -- week 1: the perceptron playground
 
 
 def train_xor_and_stop(notebook, root) -> int:
@@ -354,7 +400,7 @@ def train_xor_and_stop(notebook, root) -> int:
 
 
 def test_week01_training_shows_progress_and_stops_with_a_slow_kernel(page, lab):
-    notebook, root = open_slow_playground(page, lab)
+    notebook, root = open_slow_demo(page, lab, WEEK01_LESSON, ".nnf-run")
     k = train_xor_and_stop(notebook, root)
     assert 3 <= k < 25, root.locator(".nnf-run").inner_text()
     wait_for_quiet(notebook)
@@ -371,7 +417,7 @@ def test_week01_training_shows_progress_and_stops_with_a_slow_kernel(page, lab):
 def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
     """ipywidgets' front end holds back a control's updates while the kernel is busy; the
     demo's Debouncer also merges updates that reach the kernel together, across controls."""
-    notebook, root = open_slow_playground(page, lab)
+    notebook, root = open_slow_demo(page, lab, WEEK01_LESSON, ".nnf-run")
     k = train_xor_and_stop(notebook, root)
 
     # Nine quick moves of the epoch slider: the last position is drawn, not all nine.
@@ -398,3 +444,177 @@ def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
     assert root.locator(".widget-html", has_text="training converged").count() == 1  # AND is separable
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-debounced"))
+
+
+# -- week 2: the activation explorer and the universal-approximation demo
+
+# Activations the explorer's scenario picks, written out here: g, g' and the output range.
+ACTIVATIONS = {
+    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+            lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))), "(-1, ∞)"),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2, "(-1, 1)"),
+}
+
+
+def test_week02_activation_controls_debounce_with_a_slow_kernel(page, lab):
+    """Three controls changed while the kernel is busy: one drawing, of the final settings."""
+    notebook, root = open_slow_demo(page, lab, WEEK02_LESSON, ".widget-checkbox:has-text('show derivative')")
+    activation = labelled(root, ".widget-dropdown", "activation").locator("select")
+    x_range = labelled(root, ".widget-slider", "x range")
+    show_derivative = root.locator(".widget-checkbox", has_text="show derivative").locator("input")
+    status = root.locator(".widget-html", has_text="output range")
+    name = "elu" if activation.input_value() != "elu" else "tanh"
+
+    before = wait_for_quiet(notebook)
+    notebook.kernel_busy(3.0)
+    activation.select_option(name)
+    show_derivative.click()
+    press(x_range, "ArrowRight", 1)  # the lower end, one step up
+    drawings = wait_for_quiet(notebook, after=before, demo="ActivationExplorer") - before
+    assert drawings == 1, f"{drawings} drawings for three changes that reached a busy kernel"
+
+    # The drawing is of the final settings, computed here from what the page's controls show.
+    g, dg, output_range = ACTIVATIONS[name]
+    low, high = handle_value(x_range, 0), handle_value(x_range, 1)
+    points, derivative_shown = json.loads(notebook.kernel(
+        "import json; _d = _last('ActivationExplorer'); print(json.dumps([_d.points, _d.derivative_line.get_visible()]))"))
+    x = np.linspace(low, high, points)
+    y, flat = g(x), np.abs(dg(x)) < 0.05
+    edges = np.flatnonzero(np.diff(flat.astype(int)))
+    spans = [(x[s], x[e]) for s, e in zip([0, *(edges + 1)], [*edges, len(x) - 1]) if flat[s]]
+    saturated = ", ".join(f"[{a:.1f}, {b:.1f}]" for a, b in spans) or "nowhere"
+    text = status.inner_text()
+    assert f"{name}: output range {output_range}; on this x range from {y.min():.3g} to {y.max():.3g}. " \
+           f"g(0) = 0, g'(0) = 1. Saturated (|g'| < 0.05): {saturated}." in text, text
+    assert derivative_shown == show_derivative.is_checked(), "the drawing shows g' as the checkbox says"
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK02_LESSON, "activations-slow-kernel-debounced"))
+
+
+def approximation_settings(notebook: Notebook) -> dict:
+    """What the universal-approximation demo trains with: its controls' values and its fixed settings."""
+    return json.loads(notebook.kernel(
+        "import json; _d = _last('UniversalApproximation'); print(json.dumps({**_d.fitted, 'lr': _d.lr, "
+        "'seed': _d.seed, 'points': len(_d.x), 'steps_per_block': _d.steps_per_block, 'blocks': _d.blocks}))"))
+
+
+def approximation_mse(settings: dict, steps: int) -> float:
+    """The training MSE of week 2's network after ``steps`` full-batch Adam steps from the demo's
+    seeded start, trained here, in this process (without the demo's widgets or their Run)."""
+    from nblib.widgets import approximation as UA
+
+    x = np.linspace(*UA.DOMAIN, settings["points"])[:, None]  # (N, 1)
+    y = UA.TARGETS[settings["target"]][0](x)
+    params = UA.init_params(settings["width"], np.random.default_rng(settings["seed"]))
+    adam = UA.Adam(params, lr=settings["lr"])
+    for _ in range(steps):
+        y_hat, cache = UA.forward(x, params, settings["activation"])
+        adam.step(params, UA.backward(2.0 * (y_hat - y) / len(x), cache, params))
+    y_hat, _ = UA.forward(x, params, settings["activation"])
+    return float(np.mean((y_hat - y) ** 2))
+
+
+def test_week02_approximation_training_shows_progress_and_stops_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK02_LESSON, ".nnf-run")
+    run, bar = root.locator(".nnf-run"), root.locator(".nnf-run-progress .progress-bar")
+    pick_other_option(labelled(root, ".widget-dropdown", "target").locator("select"))  # a new target trains
+    run.filter(has_text=re.compile(r"block [3-9] of \d+")).wait_for(timeout=30_000)
+    assert 0 < float(bar.evaluate("b => parseFloat(b.style.width)")) < 100, "the bar shows the progress"
+    assert root.locator(".widget-html", has_text="training …").count() == 1
+    screenshot(root, shot_name(WEEK02_LESSON, "approximation-slow-kernel-training"))
+
+    run.locator(".nnf-run-stop").click()
+    run.filter(has_text=re.compile(r"stopped after \d+ blocks")).wait_for(timeout=30_000)
+    k = int(re.search(r"stopped after (\d+) blocks", run.inner_text()).group(1))
+    wait_for_quiet(notebook)
+    settings = approximation_settings(notebook)
+    assert 3 <= k < settings["blocks"], run.inner_text()
+    assert float(bar.evaluate("b => parseFloat(b.style.width)")) == pytest.approx(100 * k / settings["blocks"], abs=0.5)
+    assert run.locator(".nnf-run-stop").is_disabled()
+
+    # The fit shown is the one after exactly the k blocks trained, as trained here.
+    steps = k * settings["steps_per_block"]
+    mse = approximation_mse(settings, steps)
+    status = root.locator(".widget-html", has_text="gradient steps").inner_text()
+    assert f"MSE = {mse:.3g} after {steps} gradient steps — stopped after {steps} gradient steps" in status, status
+    title, last_step = json.loads(notebook.kernel(
+        "_d = _last('UniversalApproximation'); print(json.dumps([_d.ax.get_title(), _d.loss_line.get_xdata()[-1]]))"))
+    assert title.endswith(f"MSE = {mse:.2e}") and last_step == steps, "the plot drawn last: the fit and error after k blocks"
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK02_LESSON, "approximation-slow-kernel-stopped"))
+
+
+def test_week02_approximation_retrains_once_for_quick_width_changes_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK02_LESSON, ".nnf-run")
+    width = labelled(root, ".widget-slider", "hidden units H")
+    wanted = round(handle_value(width)) + 3
+    notebook.kernel_busy(3.0)
+    press(width, "ArrowRight", 3)
+    assert round(handle_value(width)) == wanted
+    root.locator(".nnf-run", has_text=re.compile(r"block [1-9]\d* of")).wait_for(timeout=30_000)
+    screenshot(root, shot_name(WEEK02_LESSON, "approximation-slow-kernel-width-training"))
+    status = root.locator(".widget-html", has_text=re.compile(rf"H = {wanted} \w+ units: .* finished after"))
+    status.wait_for(timeout=45_000)
+    wait_for_quiet(notebook)
+    retrains = int(notebook.kernel("print(_count(_retrains, 'UniversalApproximation'))"))
+    assert retrains == 1, f"{retrains} trainings for three quick changes of the width"
+
+    settings = approximation_settings(notebook)
+    steps = settings["blocks"] * settings["steps_per_block"]
+    assert settings["width"] == wanted
+    assert f"MSE = {approximation_mse(settings, steps):.3g} after {steps} gradient steps" in status.inner_text()
+    assert f"finished after {settings['blocks']} blocks" in root.locator(".nnf-run").inner_text()
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK02_LESSON, "approximation-slow-kernel-width-retrained"))
+
+
+# -- week 3: the softmax explorer
+
+
+def softmax_status(labels: list[str], z: np.ndarray, T: float) -> list[str]:
+    """What SoftmaxExplorer's status line says for logits ``z`` at temperature ``T``, computed here."""
+    p = np.exp(z / T - np.max(z / T))
+    p /= p.sum()
+    listed = ", ".join(f"{label}: {p_k:.3f}" for label, p_k in zip(labels, p))
+    return [f"p = [{listed}]", f"entropy = {-(p * np.log(p)).sum():.3f} nats"]
+
+
+def test_week03_softmax_controls_debounce_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK03_LESSON, ".widget-slider:has-text('temperature T')")
+    logits = root.locator(".widget-slider").filter(
+        has=page.locator(".widget-label", has_text=re.compile(r"^z \(.+\)$"))).all()
+    labels = [re.fullmatch(r"z \((.+)\)", s.locator(".widget-label").inner_text()).group(1) for s in logits]
+    temperature = labelled(root, ".widget-slider", "temperature T")
+    status = root.locator(".widget-html", has_text="p = [")
+
+    def shows(z, log_t):
+        text = status.inner_text()
+        return all(part in text for part in softmax_status(labels, z, 10 ** log_t))
+
+    z = np.array([handle_value(s) for s in logits])
+    assert len(logits) >= 2 and shows(z, handle_value(temperature)), "this test's softmax is the demo's"
+
+    # Seven quick moves of a logit's slider: its last position is drawn, not all seven.
+    before = wait_for_quiet(notebook)
+    direction = -1 if z[0] > 0 else 1
+    press(logits[0], "ArrowLeft" if direction < 0 else "ArrowRight", 7)
+    z[0] += direction * 0.7  # seven steps of 0.1
+    assert handle_value(logits[0]) == pytest.approx(z[0])
+    drawings = wait_for_quiet(notebook, after=before, demo="SoftmaxExplorer") - before
+    assert 1 <= drawings <= 3, f"{drawings} drawings for 7 slider moves"
+    assert shows(z, handle_value(temperature)), f"the last drawing is of z = {z.tolist()}: {status.inner_text()}"
+    screenshot(root, shot_name(WEEK03_LESSON, "slow-kernel-slider-moves"))
+
+    # A logit and the temperature changed while the kernel is busy: one drawing, of both.
+    before = drawings + before
+    notebook.kernel_busy(3.0)
+    press(logits[1], "ArrowRight" if z[1] < 0 else "ArrowLeft", 3)
+    press(temperature, "ArrowRight", 4)
+    z[1], log_t = handle_value(logits[1]), handle_value(temperature)
+    assert log_t > 0, "T went up"
+    drawings = wait_for_quiet(notebook, after=before, demo="SoftmaxExplorer") - before
+    assert drawings == 1, f"{drawings} drawings for changes that reached a busy kernel together"
+    assert shows(z, log_t), f"the drawing is of z = {z.tolist()}, T = {10 ** log_t:.3f}: {status.inner_text()}"
+    assert temperature.locator(".widget-readout").inner_text() == f"{10 ** log_t:.2f}"
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK03_LESSON, "slow-kernel-debounced"))
