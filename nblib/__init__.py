@@ -5,6 +5,11 @@ One module per topic, added week by week:
 - ``activations``: activation functions, their derivatives, a name registry
 - ``perceptron``: the neuron, the perceptron learning rule, multi-output forward pass
 - ``losses``: stable softmax / log-softmax and the classification and regression losses
+- ``mlp``: an MLP's forward pass with its cache, and backpropagation through it
+- ``layers``: backward passes, layers that keep their cache, and ``Sequential``
+- ``optim``: SGD, momentum, Nesterov, RMSProp, Adam and AdamW, in Keras's conventions
+- ``schedules``: learning-rate schedules (step, exponential, cosine, warm-up)
+- ``training``: ``fit``, the mini-batch training loop
 - ``gradcheck``: numerical gradients and relative error
 - ``data``: offline datasets and train/test splits
 - ``checks``: the comparisons behind the homework tests, with explanatory messages
@@ -14,7 +19,8 @@ One module per topic, added week by week:
 The core is plain numpy. Nothing here imports TensorFlow at import time.
 """
 
-from nblib import activations, checks, gradcheck, losses, perceptron
+from nblib import activations, checks, gradcheck, layers, losses, mlp, optim, perceptron, schedules, training
 
 __version__ = "0.1.0"
-__all__ = ["activations", "checks", "gradcheck", "losses", "perceptron"]
+__all__ = ["activations", "checks", "gradcheck", "layers", "losses", "mlp", "optim", "perceptron", "schedules",
+           "training"]

@@ -1,4 +1,4 @@
-"""The forward pass of a multi-layer perceptron (MLP), batch first, with its cache.
+"""The forward and backward passes of a multi-layer perceptron (MLP), batch first.
 
 An MLP is layers of neurons; each layer takes the previous one's outputs. For layer l with
 weights W_l (D_l, M_l) and biases b_l (M_l,), on a batch A_{l-1} (N, D_l):
@@ -12,7 +12,8 @@ regression. Without the non-linearities g the layers would collapse into one mat
 product, a single linear layer, however many there are.
 
 Backpropagation (week 4) needs every layer's input A_{l-1} and pre-activation Z_l again,
-so :func:`forward` returns them in a :class:`Cache` next to the output.
+so :func:`forward` returns them in a :class:`Cache` next to the output, and
+:func:`backward` turns the gradient at the output into one for every weight and bias.
 
 The weights use scikit-learn's layout, ``coefs_[l]`` (D_l, M_l) and ``intercepts_[l]``
 (M_l,), and Keras's (a Dense layer's kernel is (D, M)), so a fitted model's weights can be
@@ -39,10 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from nblib import activations, losses
+from nblib.layers import activation_backward, dense_backward
 from nblib._reference import reference
 from nblib._validation import as_layer, as_matrix, check_choice
 
-__all__ = ["forward", "dense", "predict_proba", "from_sklearn", "Cache", "OUTPUTS"]
+__all__ = ["forward", "backward", "dense", "predict_proba", "from_sklearn", "Cache", "OUTPUTS"]
 
 # The last layer's activation, by the names scikit-learn and Keras use.
 OUTPUTS = {
@@ -136,6 +138,52 @@ def forward(X, weights, biases, *, activation: str = "relu", output: str = "soft
         a = final(z) if layer == len(weights) else hidden(z)
         outs.append(a)
     return a, Cache(tuple(inputs), tuple(zs), tuple(outs), activation, output)
+
+
+@reference
+def backward(dZ_out, cache: Cache, weights):
+    """Backpropagation through :func:`forward`: the gradient of the loss for every W_l, b_l.
+
+    Parameters
+    ----------
+    dZ_out : array_like, shape (N, M)
+        dLoss/dZ_L, the gradient at the last layer's pre-activation. For softmax with the
+        mean cross-entropy it is (P - Y) / N (:func:`nblib.layers.softmax_cross_entropy_backward`).
+    cache : Cache
+        From ``forward``: each layer's input A_{l-1} and pre-activation Z_l.
+    weights : sequence of array_like
+        W_1 .. W_L, the same as given to ``forward``.
+
+    Returns
+    -------
+    dweights : list of ndarray
+        dW_l, each the shape of W_l, in layer order 1..L.
+    dbiases : list of ndarray
+        db_l, each (M_l,).
+
+    Notes
+    -----
+    From the top, for l = L, ..., 1:
+
+        dW_l = A_{l-1}.T @ dZ_l,  db_l = sum_n dZ_l,  dA_{l-1} = dZ_l @ W_l.T
+        dZ_{l-1} = dA_{l-1} * g'(Z_{l-1})
+
+    Every W_l is used as it was in the forward pass: update weights only after this returns.
+    """
+    weights = list(weights)
+    if len(weights) != len(cache.z):
+        raise ValueError(f"the cache has {len(cache.z)} layers but {len(weights)} weight matrices were given")
+    dZ = as_matrix(dZ_out, "dZ_out")
+    if dZ.shape != cache.z[-1].shape:
+        raise ValueError(f"dZ_out must have the shape of the output, {cache.z[-1].shape}, got {dZ.shape}")
+    dweights, dbiases = [], []
+    for layer in reversed(range(len(weights))):
+        dA, dW, db = dense_backward(dZ, cache.inputs[layer], weights[layer])
+        dweights.append(dW)
+        dbiases.append(db)
+        if layer > 0:
+            dZ = activation_backward(dA, cache.z[layer - 1], cache.activation)
+    return dweights[::-1], dbiases[::-1]
 
 
 def from_sklearn(model) -> dict:
