@@ -11,8 +11,9 @@
 One epoch of N examples is ceil(N / batch_size) updates. Shuffling each epoch gives every
 batch a fresh mix of classes, so consecutive gradients are not biased the same way.
 
-If the loss becomes inf or NaN (a learning rate too large sends the weights off to
-infinity), :func:`fit` stops at once with :class:`TrainingDiverged`, saying where.
+If the loss becomes inf or NaN, or passes :data:`BLOWN_UP` (a learning rate too large sends
+the weights off towards infinity), :func:`fit` stops at once with :class:`TrainingDiverged`,
+saying where.
 
 Example
 -------
@@ -28,7 +29,6 @@ Example
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +36,12 @@ import numpy as np
 from nblib._validation import as_labels, as_matrix, check_int
 from nblib.layers import SoftmaxCrossEntropy
 
-__all__ = ["fit", "History", "TrainingDiverged"]
+__all__ = ["fit", "History", "TrainingDiverged", "BLOWN_UP"]
+
+# A mean cross-entropy this large means probabilities of e^-10000 for the true classes: not a
+# hard batch but weights that have blown up. (With logits the loss is computed stably, so it
+# can stay finite, ~1e20, long after the weights are useless.)
+BLOWN_UP = 1e4
 
 
 class TrainingDiverged(RuntimeError):
@@ -81,7 +86,7 @@ def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.ra
     Raises
     ------
     TrainingDiverged
-        When a batch's loss is not finite.
+        When a batch's loss is not finite or above :data:`BLOWN_UP`.
     """
     X = as_matrix(X, "X")
     y = as_labels(y, "y", length=len(X))
@@ -111,7 +116,7 @@ def _epoch(model, X, y, optimizer, *, epoch: int, batch_size: int, rng) -> tuple
         rows = order[start:start + batch_size]
         logits = model.forward(X[rows])                               # (B, C)
         loss = loss_fn.forward(logits, y[rows])
-        if not math.isfinite(loss):
+        if not loss < BLOWN_UP:  # also true for nan
             raise TrainingDiverged(_diverged(loss, epoch, batch, optimizer))
         model.backward(loss_fn.backward())                            # fills every layer's grads
         optimizer.step(model.parameters(), model.gradients())
