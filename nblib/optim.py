@@ -26,6 +26,10 @@ The Keras conventions that matter (``keras.optimizers``, checked in tests/nblib/
   Defaults eps = 1e-7 (the paper: 1e-8).
 - AdamW: w -= lr * weight_decay * w is applied first, then Adam's step; decay 0.004.
 - A learning-rate schedule is evaluated at the step count *before* the update (0 first).
+- Keras keeps the learning rate, and casts Python-float hyper-parameters (momentum, betas,
+  weight decay), through float32 even for float64 weights: 0.9 becomes 0.89999998. So
+  nblib and Keras agree to ~1e-6 after a few steps with the defaults, and exactly with
+  values float32 holds exactly (0.5, 0.875, 2**-10, ...).
 
 Example
 -------
