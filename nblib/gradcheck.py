@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nblib._reference import reference
 from nblib._validation import as_float_array, check_positive
 
 __all__ = ["numerical_gradient", "numerical_derivative", "relative_error", "check_gradient", "GradientCheck"]
@@ -41,6 +42,7 @@ def _float64(x, name: str) -> np.ndarray:
     return arr
 
 
+@reference
 def numerical_gradient(f, x, *, h: float = 1e-5) -> np.ndarray:
     """Gradient of a scalar function by centred differences, one coordinate at a time.
 
@@ -84,6 +86,7 @@ def numerical_derivative(f, x, *, h: float = 1e-5) -> np.ndarray:
     return (np.asarray(f(x + h)) - np.asarray(f(x - h))) / (2 * h)
 
 
+@reference
 def relative_error(a, b, *, floor: float = 1e-8) -> float:
     """max_i |a_i - b_i| / max(|a_i| + |b_i|, floor).
 
@@ -125,6 +128,7 @@ class GradientCheck:
         )
 
 
+@reference
 def check_gradient(f, x, analytic_grad, *, h: float = 1e-5, tol: float = 1e-6) -> GradientCheck:
     """Compare an analytic gradient with the numerical one at ``x``.
 

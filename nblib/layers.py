@@ -111,28 +111,32 @@ def softmax_cross_entropy_backward(logits, y):
     -------
     dlogits : ndarray, shape (N, C)
     """
-    return softmax_cross_entropy(logits, y)[1]
+    log_p, y = _log_softmax(logits, y)
+    dlogits = np.exp(log_p)                                     # softmax, (N, C)
+    dlogits[np.arange(len(y)), y] -= 1.0                        # P - Y
+    return dlogits / len(y)
 
 
 def softmax_cross_entropy(logits, y):
-    """The mean softmax cross-entropy and its gradient, in one pass.
+    """The mean softmax cross-entropy and its gradient.
 
     Returns
     -------
     loss : float
         mean_n -log softmax(logits_n)[y_n], computed with log-softmax (stable).
     dlogits : ndarray, shape (N, C)
-        (softmax(logits) - Y) / N.
+        (softmax(logits) - Y) / N, from :func:`softmax_cross_entropy_backward`.
     """
+    log_p, y = _log_softmax(logits, y)
+    return float(-log_p[np.arange(len(y)), y].mean()), softmax_cross_entropy_backward(logits, y)
+
+
+def _log_softmax(logits, y):
+    """log softmax(logits) (N, C), by the log-sum-exp trick, and the checked labels (N,)."""
     logits = as_matrix(logits, "logits")
-    n, c = logits.shape
-    y = as_labels(y, "y", n_classes=c, length=n)
-    log_p = logits - logits.max(axis=1, keepdims=True)
-    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))      # log-softmax, (N, C)
-    rows = np.arange(n)
-    dlogits = np.exp(log_p)                                          # softmax, (N, C)
-    dlogits[rows, y] -= 1.0                                          # P - Y
-    return float(-log_p[rows, y].mean()), dlogits / n
+    y = as_labels(y, "y", n_classes=logits.shape[1], length=logits.shape[0])
+    shifted = logits - logits.max(axis=1, keepdims=True)      # every exponent <= 0
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)), y
 
 
 # --- layers: the forward pass keeps what the backward pass needs --------------------------------
