@@ -30,7 +30,10 @@ The package holds one module per topic:
 - ``perceptron``: :class:`PerceptronPlayground` (week 1);
 - ``activations``: :class:`ActivationExplorer` (week 2);
 - ``approximation``: :class:`UniversalApproximation` (week 2);
-- ``softmax``: :class:`SoftmaxExplorer` (week 3).
+- ``softmax``: :class:`SoftmaxExplorer` (week 3);
+- ``descent``: :class:`GradientDescent` (week 4);
+- ``progress``: :class:`TrainingProgress` and :func:`plot_history`, for :func:`nblib.training.fit` (week 4);
+- ``race``: :class:`OptimizerRace` (week 5).
 
 Everything is imported here, so ``from nblib.widgets import ActivationExplorer`` works.
 """
@@ -38,8 +41,11 @@ Everything is imported here, so ``from nblib.widgets import ActivationExplorer``
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
 from nblib.widgets.activations import ActivationExplorer
 from nblib.widgets.approximation import UniversalApproximation
+from nblib.widgets.descent import GradientDescent
 from nblib.widgets.perceptron import PerceptronPlayground
+from nblib.widgets.progress import TrainingProgress, plot_history
+from nblib.widgets.race import OptimizerRace
 from nblib.widgets.softmax import SoftmaxExplorer
 
 __all__ = ["Debouncer", "Run", "Demo", "WIDE", "PerceptronPlayground", "ActivationExplorer", "SoftmaxExplorer",
-           "UniversalApproximation"]
+           "UniversalApproximation", "GradientDescent", "TrainingProgress", "plot_history", "OptimizerRace"]

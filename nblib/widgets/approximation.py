@@ -6,8 +6,9 @@ The network and its training are written out here in numpy, small enough to read
     y_hat = h @ W2 + b2      # (N, H) @ (H, 1) + (1,) -> (N, 1)
     loss = mean((y_hat - y)^2)
 
-and full-batch gradient steps on all four arrays (backpropagation: week 4), with Adam's
-update (week 5), which trains every width from 1 to 64 with the same learning rate.
+and full-batch gradient steps on all four arrays: the gradients by backpropagation
+(:func:`nblib.mlp.backward`, week 4), the step by Adam (:class:`nblib.optim.Adam`, week 5),
+which trains every width from 1 to 64 with the same learning rate.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nblib import activations, mlp
+from nblib import mlp, optim
 from nblib._validation import check_choice, check_int, check_positive
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
 
-__all__ = ["UniversalApproximation", "TARGETS", "init_params", "forward", "backward", "Adam"]
+__all__ = ["UniversalApproximation", "TARGETS", "init_params", "forward", "gradients"]
 
 DOMAIN = (-3.0, 3.0)
 
@@ -65,34 +66,28 @@ def forward(x: np.ndarray, params: dict, activation: str = "tanh"):
                        activation=activation, output="identity")
 
 
-def backward(d_y_hat: np.ndarray, cache: mlp.Cache, params: dict) -> dict[str, np.ndarray]:
-    """Gradients of the loss for each parameter, given dloss/dy_hat (N, 1) and forward's cache."""
-    x, z, h = cache.inputs[0], cache.z[0], cache.a[0]
-    _, dg = activations.get(cache.activation)
-    grads = {"W2": h.T @ d_y_hat, "b2": d_y_hat.sum(axis=0)}  # (H, N) @ (N, 1) -> (H, 1)
-    dz = (d_y_hat @ params["W2"].T) * dg(z)                   # (N, 1) @ (1, H) -> (N, H)
-    grads["W1"] = x.T @ dz                                    # (1, N) @ (N, H) -> (1, H)
-    grads["b1"] = dz.sum(axis=0)
-    return grads
+def gradients(x: np.ndarray, y: np.ndarray, params: dict, activation: str = "tanh") -> dict[str, np.ndarray]:
+    """The gradient of the MSE for each parameter, by backpropagation (:func:`nblib.mlp.backward`).
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (N, 1)
+        Inputs and targets.
+    params : dict
+        ``W1`` (1, H), ``b1`` (H,), ``W2`` (H, 1), ``b2`` (1,).
+
+    Returns
+    -------
+    dict
+        dMSE/dparam for each key of ``params``, each of that parameter's shape.
+    """
+    y_hat, cache = forward(x, params, activation)
+    d_y_hat = 2.0 * (y_hat - y) / len(x)  # dMSE/dy_hat (N, 1): the output layer is linear, so this is dZ_out
+    (dW1, dW2), (db1, db2) = mlp.backward(d_y_hat, cache, [params["W1"], params["W2"]])
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-class Adam:
-    """Adam (Kingma & Ba, 2015): w <- w - lr m_hat / (sqrt(v_hat) + eps), with m, v running
-    averages of the gradient and its square (bias-corrected). Updates ``params`` in place."""
-
-    def __init__(self, params: dict, *, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
-        self.m = {k: np.zeros_like(v) for k, v in params.items()}
-        self.v = {k: np.zeros_like(v) for k, v in params.items()}
-
-    def step(self, params: dict, grads: dict) -> None:
-        self.t += 1
-        for k, grad in grads.items():
-            self.m[k] = self.beta1 * self.m[k] + (1 - self.beta1) * grad
-            self.v[k] = self.beta2 * self.v[k] + (1 - self.beta2) * grad**2
-            m_hat = self.m[k] / (1 - self.beta1**self.t)
-            v_hat = self.v[k] / (1 - self.beta2**self.t)
-            params[k] = params[k] - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+ADAM_EPS = 1e-8  # the paper's epsilon (Keras's default is 1e-7)
 
 
 class UniversalApproximation(Demo):
@@ -221,13 +216,10 @@ class UniversalApproximation(Demo):
 
     def _blocks(self, params: dict, x: np.ndarray, y: np.ndarray, activation: str):
         """One block of ``steps_per_block`` gradient steps on ``params`` per ``next()``; yields the MSE after it."""
-        adam = Adam(params, lr=self.lr)
-        N = len(x)
+        adam = optim.Adam(self.lr, eps=ADAM_EPS)
         while True:
             for _ in range(self.steps_per_block):
-                y_hat, cache = forward(x, params, activation)
-                d_y_hat = 2.0 * (y_hat - y) / N   # dMSE/dy_hat, (N, 1)
-                adam.step(params, backward(d_y_hat, cache, params))
+                adam.step(params, gradients(x, y, params, activation))  # updates params' arrays in place
             y_hat, _ = forward(x, params, activation)
             yield float(np.mean((y_hat - y) ** 2))
 
