@@ -279,6 +279,8 @@ def test_student_validates_homework_from_the_toolbar(page, lab, path):
 WEEK01_LESSON = "week01_perceptron/lesson.ipynb"
 WEEK02_LESSON = "week02_activations_forward/lesson.ipynb"
 WEEK03_LESSON = "week03_softmax_cross_entropy/lesson.ipynb"
+WEEK04_LESSON = "week04_backprop/lesson.ipynb"
+WEEK05_LESSON = "week05_optimizers/lesson.ipynb"
 
 # Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and logs each
 # drawing and each training a demo starts, as (when, demo).
@@ -359,6 +361,9 @@ SLOW_KERNEL_SCENARIOS = {
                     "test_week02_approximation_training_shows_progress_and_stops_with_a_slow_kernel",
                     "test_week02_approximation_retrains_once_for_quick_width_changes_with_a_slow_kernel"),
     WEEK03_LESSON: ("test_week03_softmax_controls_debounce_with_a_slow_kernel",),
+    WEEK04_LESSON: ("test_week04_gradient_descent_controls_debounce_with_a_slow_kernel",
+                    "test_week04_training_progress_moves_while_fit_runs_with_a_slow_kernel"),
+    WEEK05_LESSON: ("test_week05_optimizer_race_controls_debounce_with_a_slow_kernel",),
 }
 
 
@@ -499,17 +504,17 @@ def approximation_settings(notebook: Notebook) -> dict:
 
 
 def approximation_mse(settings: dict, steps: int) -> float:
-    """The training MSE of week 2's network after ``steps`` full-batch Adam steps from the demo's
-    seeded start, trained here, in this process (without the demo's widgets or their Run)."""
+    """The training MSE of week 2's network after ``steps`` full-batch Adam steps (eps = 1e-8) from
+    the demo's seeded start, trained here, in this process (without the demo's widgets or their Run)."""
+    from nblib import optim
     from nblib.widgets import approximation as UA
 
     x = np.linspace(*UA.DOMAIN, settings["points"])[:, None]  # (N, 1)
     y = UA.TARGETS[settings["target"]][0](x)
     params = UA.init_params(settings["width"], np.random.default_rng(settings["seed"]))
-    adam = UA.Adam(params, lr=settings["lr"])
+    adam = optim.Adam(settings["lr"], eps=1e-8)
     for _ in range(steps):
-        y_hat, cache = UA.forward(x, params, settings["activation"])
-        adam.step(params, UA.backward(2.0 * (y_hat - y) / len(x), cache, params))
+        adam.step(params, UA.gradients(x, y, params, settings["activation"]))
     y_hat, _ = UA.forward(x, params, settings["activation"])
     return float(np.mean((y_hat - y) ** 2))
 
@@ -618,3 +623,216 @@ def test_week03_softmax_controls_debounce_with_a_slow_kernel(page, lab):
     assert temperature.locator(".widget-readout").inner_text() == f"{10 ** log_t:.2f}"
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK03_LESSON, "slow-kernel-debounced"))
+
+
+# -- week 4: gradient descent and the training progress bar
+
+
+def wait_for_last_picture(notebook: Notebook, root, demo: str, timeout: float = 15) -> None:
+    """Wait until the picture on the page is the one the kernel's ``demo`` (a class name) drew last."""
+    png = notebook.kernel(
+        f"import base64; _png = _last({demo!r}).output.outputs[0]['data']['image/png']; "
+        "print(_png if isinstance(_png, str) else base64.b64encode(_png).decode())").replace("\n", "")
+    image = root.locator(".widget-output img")
+    deadline = time.monotonic() + timeout
+    while (image.get_attribute("src") or "").split(",", 1)[-1].replace("\n", "") != png:
+        assert time.monotonic() < deadline, f"the page does not show {demo}'s last drawing"
+        time.sleep(0.2)
+
+
+def quadratic_run(lr: float, steps: int) -> tuple[np.ndarray, str]:
+    """Gradient descent on f = x² from x_0 = 2, computed here: x_k = 2 (1 - 2 lr)^k, and its regime
+    by the closed form (|1 - 2 lr| > 1 diverges, < 0 overshoots, |1 - 2 lr|^K <= 0.01 converged)."""
+    factor = 1 - 2 * lr
+    x = 2.0 * factor ** np.arange(steps + 1)
+    if abs(factor) > 1:
+        regime = "diverges"
+    elif factor < 0:
+        regime = "oscillating"
+    else:
+        regime = "good" if factor**steps <= 0.01 else "too small"
+    return x, regime
+
+
+def test_week04_gradient_descent_controls_debounce_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK04_LESSON, ".widget-slider:has-text('learning rate lr')")
+    lr = labelled(root, ".widget-slider", "learning rate lr")
+    steps = labelled(root, ".widget-slider", "steps")
+    status = root.locator(".widget-html", has_text=re.compile(r"\(lr = "))
+
+    def drawn() -> tuple[np.ndarray, float, int]:
+        """The iterates the kernel drew last, and the lr and steps its controls hold."""
+        return tuple(json.loads(notebook.kernel(
+            "import json; _d = _last('GradientDescent'); "
+            "print(json.dumps([_d.iterates[:, 0].tolist(), _d.lr.value, _d.steps.value]))")))
+
+    def shows(lr_value: float, K: int) -> None:
+        """The page's status and the kernel's last drawing are of lr and K steps, as computed here."""
+        iterates, kernel_lr, kernel_steps = drawn()
+        assert kernel_lr == pytest.approx(lr_value, rel=1e-6) and kernel_steps == K, "the controls as on the page"
+        x, regime = quadratic_run(kernel_lr, K)
+        np.testing.assert_allclose(iterates, x, rtol=1e-9)
+        text = status.inner_text()
+        assert text.startswith(f"{regime} (lr = {kernel_lr:.3g})"), text
+        assert f"x{K} = ({x[-1]:.4g})" in text, text
+
+    # Seven quick presses on the learning rate: the last position is drawn, not all seven.
+    before = wait_for_quiet(notebook)
+    exponent = handle_value(lr)
+    press(lr, "ArrowRight", 7)
+    exponent += 7 * 0.05
+    assert handle_value(lr) == pytest.approx(exponent)
+    drawings = wait_for_quiet(notebook, after=before, demo="GradientDescent") - before
+    assert 1 <= drawings <= 3, f"{drawings} drawings for 7 slider moves"
+    shows(10**exponent, round(handle_value(steps)))
+    wait_for_last_picture(notebook, root, "GradientDescent")
+    screenshot(root, shot_name(WEEK04_LESSON, "descent-slow-kernel-slider-moves"))
+
+    # The learning rate past 1 and three steps fewer while the kernel is busy: one drawing, of both.
+    before += drawings
+    notebook.kernel_busy(3.0)
+    target = 0.05  # 10^0.05 = 1.12: |1 - 2 lr| > 1, divergence
+    press(lr, "ArrowRight", round((target - exponent) / 0.05))
+    press(steps, "ArrowLeft", 3)
+    exponent, K = handle_value(lr), round(handle_value(steps))
+    assert exponent == pytest.approx(target)
+    drawings = wait_for_quiet(notebook, after=before, demo="GradientDescent") - before
+    assert drawings == 1, f"{drawings} drawings for changes that reached a busy kernel together"
+    shows(10**exponent, K)
+    x, _ = quadratic_run(10**exponent, K)
+    assert f"the loss grew from 4 to {x[-1] ** 2:.3g} in {K} steps" in status.inner_text()  # (3 digits of lr)
+    wait_for_last_picture(notebook, root, "GradientDescent")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK04_LESSON, "descent-slow-kernel-debounced"))
+
+
+# Slows down every epoch's progress update (0.3 s) and logs each, as (when, progress, history).
+SLOW_PROGRESS = """
+import time, nblib.widgets as _w
+_progress = []
+_progress_call = _w.TrainingProgress.__call__
+def _slow_progress(self, history):
+    time.sleep(0.3)
+    _progress.append((time.monotonic(), self, history))
+    return _progress_call(self, history)
+_w.TrainingProgress.__call__ = _slow_progress
+"""
+
+
+def test_week04_training_progress_moves_while_fit_runs_with_a_slow_kernel(page, lab):
+    """The bar and its line of metrics reach the page after every epoch, while the cell still runs."""
+    notebook = open_notebook(page, lab, WEEK04_LESSON)
+    notebook.run_all()
+    cells = nbformat.read(NOTEBOOKS / WEEK04_LESSON, as_version=4).cells
+    index = next(i for i, c in enumerate(cells) if "TrainingProgress(" in c.source and "fit(" in c.source)
+    epochs = int(re.search(r"TrainingProgress\((?:epochs=)?(\d+)\)", cells[index].source).group(1))
+    cell = notebook.panel.locator(".jp-Cell").nth(index)
+    bar = cell.locator(".nnf-training-progress")
+    assert bar.locator(".widget-html").inner_text().startswith(f"epoch {epochs}/{epochs} · loss ")
+
+    notebook.kernel(SLOW_PROGRESS)
+    cell.locator(".jp-InputPrompt").click()  # select the cell (command mode) ...
+    page.keyboard.press("Control+Enter")     # ... and run it again
+    part_way = re.compile(rf"^epoch ([3-9]|[1-9]\d)/{epochs} · loss \d")
+    cell.locator(".nnf-training-progress .widget-html").filter(has_text=part_way).wait_for(timeout=60_000)
+    assert "*" in cell.locator(".jp-InputPrompt").inner_text(), "the bar moves while the cell is still running"
+    k = int(re.search(r"epoch (\d+)/", cell.locator(".nnf-training-progress .widget-html").inner_text()).group(1))
+    assert k < epochs
+    width = float(cell.locator(".nnf-training-progress .progress-bar").evaluate("b => parseFloat(b.style.width)"))
+    assert 0 < width < 100, "the bar part way"
+    screenshot(cell.locator(".nnf-training-progress"), shot_name(WEEK04_LESSON, "progress-slow-kernel-training"))
+
+    notebook.wait_until_done(timeout=120)
+    label = cell.locator(".nnf-training-progress .widget-html").inner_text()
+    calls, loss, accuracy, val_loss, val_accuracy = json.loads(notebook.kernel(
+        "import json; _h = _progress[-1][2]; print(json.dumps([len(_progress), _h.loss[-1], _h.accuracy[-1], "
+        "_h.val_loss[-1], _h.val_accuracy[-1]]))"))
+    assert calls == epochs, "one update per epoch"
+    assert label == (f"epoch {epochs}/{epochs} · loss {loss:.3f} · accuracy {100 * accuracy:.1f}% · "
+                     f"val loss {val_loss:.3f} · val accuracy {100 * val_accuracy:.1f}%"), label
+    assert float(cell.locator(".nnf-training-progress .progress-bar").evaluate(
+        "b => parseFloat(b.style.width)")) == pytest.approx(100)
+    assert cell.locator(".nnf-training-progress .progress-bar-success").count() == 1
+    assert notebook.error_outputs() == []
+    screenshot(cell.locator(".nnf-training-progress"), shot_name(WEEK04_LESSON, "progress-slow-kernel-finished"))
+
+
+# -- week 5: the optimizer race
+
+
+def race_status(settings: dict) -> list[str]:
+    """What OptimizerRace's status says on the ill-conditioned bowl f = (x² + 10 y²) / 2 from (-4.5, 1.5),
+    computed here with each update rule in Keras's form (eps = 1e-7)."""
+    lr, beta, beta2, steps = settings["lr"], settings["beta"], settings["beta2"], settings["steps"]
+    parts = [f"after {steps} steps:"]
+    for racer in settings["racers"]:
+        w, v, m, s = np.array([-4.5, 1.5]), np.zeros(2), np.zeros(2), np.zeros(2)
+        for t in range(1, steps + 1):
+            g = np.array([w[0], 10 * w[1]])
+            if racer == "SGD":
+                w = w - lr * g
+            elif racer in ("momentum", "Nesterov"):
+                v = beta * v - lr * g
+                w = w + v if racer == "momentum" else w + beta * v - lr * g
+            elif racer == "RMSprop":
+                s = beta2 * s + (1 - beta2) * g**2
+                w = w - lr * g / np.sqrt(s + 1e-7)
+            else:  # Adam
+                m, s = beta * m + (1 - beta) * g, beta2 * s + (1 - beta2) * g**2
+                w = w - lr * np.sqrt(1 - beta2**t) / (1 - beta**t) * m / (np.sqrt(s) + 1e-7)
+        parts.append(f"{racer} f = {0.5 * (w[0] ** 2 + 10 * w[1] ** 2):.3g}")
+    return parts
+
+
+def test_week05_optimizer_race_controls_debounce_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK05_LESSON, ".widget-slider:has-text('beta2')")
+    lr = labelled(root, ".widget-slider", "learning rate lr")
+    beta = labelled(root, ".widget-slider", "beta (momentum, Adam β1)")
+    beta2 = labelled(root, ".widget-slider", "beta2 (RMSprop ρ, Adam β2)")
+    steps = labelled(root, ".widget-slider", "steps")
+    status = root.locator(".widget-html", has_text=re.compile(r"^after \d+ steps:"))
+
+    def settings() -> dict:
+        """What the race drawn last ran with (from the kernel), checked against the page's controls."""
+        found = json.loads(notebook.kernel(
+            "import json; _d = _last('OptimizerRace'); print(json.dumps({'surface': _d.surface.value, "
+            "'lr': _d.lr.value, 'beta': _d.beta.value, 'beta2': _d.beta2.value, 'steps': _d.steps.value, "
+            "'racers': [r for r, box in _d.shown.items() if box.value]}))"))
+        assert found["surface"] == "ill-conditioned bowl"
+        assert found["lr"] == pytest.approx(10 ** handle_value(lr), rel=1e-6)
+        assert (found["beta"], found["beta2"]) == (pytest.approx(handle_value(beta)), pytest.approx(handle_value(beta2)))
+        assert found["steps"] == round(handle_value(steps))
+        return found
+
+    def shows(expected: dict) -> None:
+        text = status.inner_text()
+        assert all(part in text for part in race_status(expected)), text
+
+    # Seven quick presses on beta: the last position is drawn, not all seven.
+    before = wait_for_quiet(notebook)
+    start = handle_value(beta)
+    press(beta, "ArrowLeft", 7)
+    assert handle_value(beta) == pytest.approx(start - 0.07)
+    drawings = wait_for_quiet(notebook, after=before, demo="OptimizerRace") - before
+    assert 1 <= drawings <= 3, f"{drawings} drawings for 7 slider moves"
+    now = settings()
+    assert now["beta"] == pytest.approx(start - 0.07)
+    shows(now)
+    wait_for_last_picture(notebook, root, "OptimizerRace")
+    screenshot(root, shot_name(WEEK05_LESSON, "race-slow-kernel-slider-moves"))
+
+    # The learning rate, beta2 and a racer's checkbox changed while the kernel is busy: one drawing, of all.
+    before += drawings
+    notebook.kernel_busy(3.0)
+    press(lr, "ArrowRight", 2)
+    press(beta2, "ArrowLeft", 3)
+    root.locator(".widget-checkbox", has_text="Adam").locator("input").click()
+    drawings = wait_for_quiet(notebook, after=before, demo="OptimizerRace") - before
+    assert drawings == 1, f"{drawings} drawings for changes that reached a busy kernel together"
+    final = settings()
+    assert final["lr"] > now["lr"] and final["beta2"] == pytest.approx(now["beta2"] - 0.003)
+    assert "Adam" not in final["racers"] and "Adam" not in status.inner_text()
+    shows(final)
+    wait_for_last_picture(notebook, root, "OptimizerRace")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK05_LESSON, "race-slow-kernel-debounced"))

@@ -1,0 +1,133 @@
+"""Week 4 knowledge check: the questions, the right answers and why each option is right or wrong.
+
+Edit here, then run `python -m autograder release week04_backprop` to copy it to notebooks/.
+"""
+
+from nblib.quiz import Question, Quiz
+
+QUIZ = Quiz("Week 4: backpropagation and the training loop", [
+    Question(
+        "In the network $z_1 = w_1 x$, $a_1 = \\sigma(z_1)$, $\\hat y = w_2 a_1$, the backward pass has "
+        "reached $\\partial J / \\partial \\hat y = -2$. The forward pass cached $x = 3$ and $a_1 = 0.5$, "
+        "and $w_2 = 0.5$. With the chain rule "
+        "$\\frac{\\partial J}{\\partial w_1} = \\frac{\\partial J}{\\partial \\hat y}\\cdot"
+        "\\frac{\\partial \\hat y}{\\partial z_1}\\cdot\\frac{\\partial z_1}{\\partial w_1}$, "
+        "what is $\\partial J / \\partial w_1$?",
+        ("-3", "-1", "-0.75", "-0.25"),
+        2,
+        ("That is -2 × 0.5 × 3: it skips the sigmoid. Between z₁ and ŷ sits σ, whose local gradient "
+         "a₁(1 - a₁) = 0.25 belongs in the product too.",
+         "That is ∂J/∂w₂ = ∂J/∂ŷ · a₁ = -2 × 0.5, the gradient of the other weight. The path to w₁ is "
+         "longer: it goes through w₂, the sigmoid and x.",
+         "Right: ∂ŷ/∂z₁ = w₂ · a₁(1 - a₁) = 0.5 × 0.25 and ∂z₁/∂w₁ = x = 3, so "
+         "∂J/∂w₁ = -2 × 0.125 × 3 = -0.75. Every factor is a value the forward pass cached.",
+         "That is ∂J/∂z₁ = -2 × 0.5 × 0.25, one step short: the last factor, ∂z₁/∂w₁ = x = 3, is missing."),
+    ),
+    Question(
+        "A dense layer $Z = XW + b$ takes a batch $X$ of shape (32, 64) to $Z$ of shape (32, 10). "
+        "What is the shape of $dW = \\partial L / \\partial W$?",
+        ("(32, 10)", "(64, 10)", "(32, 64)", "(10, 64)"),
+        1,
+        ("That is the shape of Z and of the upstream gradient dZ, one row per example. dW = Xᵀ dZ "
+         "sums the examples away: (64, 32) @ (32, 10) -> (64, 10).",
+         "Right: a gradient has the shape of what it is taken with respect to, and W is (64, 10). "
+         "dW = Xᵀ dZ: (64, 32) @ (32, 10) -> (64, 10), a sum over the 32 examples.",
+         "That is the shape of X, and so of dX = dZ Wᵀ: (32, 10) @ (10, 64) -> (32, 64). "
+         "dW has the shape of W, (64, 10).",
+         "That is the transpose, dZᵀ X. W is stored as (D, M) = (64, 10), so out = X @ W + b, "
+         "and dW = Xᵀ dZ has that same shape."),
+    ),
+    Question(
+        "In the forward pass a ReLU received the pre-activations $Z = (1.5, -0.5, 2)$. In the backward "
+        "pass its upstream gradient is $dA = (2, -1, 3)$. What is $dZ$?",
+        ("(2, 0, 3)", "(2, -1, 3)", "(3, 0.5, 6)", "5"),
+        0,
+        ("Right: dZ = dA ⊙ ReLU'(Z), and ReLU'(Z) = (1, 0, 1). The gradient passes unchanged through "
+         "the active units and is blocked where the unit was off (z < 0).",
+         "That treats the ReLU as the identity. The second unit was off (z = -0.5), so its output did "
+         "not depend on its input at all: its derivative, and its gradient, is 0.",
+         "That is dA ⊙ Z, multiplying by the cached input itself. The rule is dA ⊙ g'(Z): multiply by "
+         "the activation's derivative at Z, which for ReLU is 1 or 0.",
+         "That is a dot product, dA · ReLU'(Z) = 2 + 0 + 3. An activation acts on each entry "
+         "separately, so its backward pass is elementwise too: dZ has the shape of Z."),
+    ),
+    Question(
+        "For softmax with the <i>mean</i> cross-entropy over a batch of $N$ examples, the gradient with "
+        "respect to the logits is $(P - Y)/N$. What does the $1/N$ achieve?",
+        ("It turns each row of P into a probability distribution",
+         "Nothing: leaving it out trains exactly the same",
+         "It cancels the softmax's own derivative",
+         "It keeps the step size independent of the batch size, so the learning rate need not change with it"),
+        3,
+        ("That is the softmax's job, done in the forward pass. The 1/N comes from averaging the N "
+         "per-example losses.",
+         "Without it the gradient is N times larger (the gradient of the sum), so with the same learning "
+         "rate every step is N times longer: 32 times with a batch of 32, enough to diverge.",
+         "The softmax's derivative and the log's 1/p cancel each other, which is where P - Y comes from. "
+         "The 1/N is a separate factor, from the mean over the batch.",
+         "Right: the loss is a mean, so its gradient is an average over the examples. A batch of 32 "
+         "and a batch of 256 then give steps of the same size, only with different noise."),
+    ),
+    Question(
+        "You check your backward pass against centred differences, with $h = 10^{-5}$, on "
+        "<b>float32</b> arrays. The relative error is $3 \\times 10^{-2}$. What should you conclude?",
+        ("The backward pass has a bug",
+         "Nothing yet: float32 round-off alone can cause that; repeat the check in float64",
+         "h is too large: use h = 1e-10",
+         "Nothing is wrong: 0.1 is the right tolerance for float32"),
+        1,
+        ("Perhaps, but this check cannot tell. Each float32 loss value is rounded by about 1e-7 of "
+         "itself, and dividing by 2h = 2e-5 blows that up to errors around 1e-2, bug or no bug.",
+         "Right: in float32 the round-off swamps the differences being measured. In float64 a correct "
+         "gradient gives 1e-7 or less and a bug gives 1e-2 or more, so the check becomes decisive.",
+         "A smaller h makes it worse: the round-off error grows like (machine epsilon)/h. h = 1e-5 in "
+         "float64 balances the round-off against the h² error of the centred difference.",
+         "With a tolerance of 0.1, many real bugs, such as one wrong entry or a factor off by 10%, "
+         "would pass unseen. Loosening the test is not the cure; float64 is."),
+    ),
+    Question(
+        "A training set has 1,000 examples. You train for 10 epochs with a batch size of 64, "
+        "reshuffling every epoch; the last batch of each epoch is smaller. How many parameter updates "
+        "does the optimizer make?",
+        ("10", "156", "160", "640"),
+        2,
+        ("That is the number of epochs. Each epoch makes one update per mini-batch, not one in all.",
+         "That is 10,000 / 64 rounded down, as if the examples ran on from one epoch into the next. "
+         "Each epoch ends with its own short batch of 1,000 - 15 × 64 = 40 examples, which is an update too.",
+         "Right: ceil(1000 / 64) = 16 updates per epoch (15 batches of 64 and one of 40), times 10 epochs.",
+         "That is 64 × 10, the batch size times the epochs. The count of updates is the number of "
+         "batches per epoch, 16, times the epochs."),
+    ),
+    Question(
+        "In the forward pass, a dense layer followed by a ReLU keeps its input $X$ and its "
+        "pre-activation $Z$ (its cache). What does the backward pass use them for?",
+        ("X for dW = Xᵀ dZ, and Z for the ReLU's derivative, which tells which units were active",
+         "X for dX = dZ Wᵀ, and Z for db",
+         "Nothing essential: they help debugging, and the backward pass could do without them at no cost",
+         "They are the inputs of the numerical gradient check"),
+        0,
+        ("Right: each local gradient is made of forward values. Keeping them means the backward pass "
+         "never recomputes the forward pass, so it costs about as much as one forward pass.",
+         "dX = dZ Wᵀ uses the weights, not X, and db = sum of dZ over the batch uses the upstream "
+         "gradient, not Z. X is needed for dW, Z for the activation's derivative.",
+         "Without the cache every layer would have to re-run the forward pass up to itself to get X "
+         "and Z again: the cost would grow with the depth instead of staying at about one extra pass.",
+         "The numerical gradient needs only the loss as a function of the weights; it re-runs the "
+         "whole forward pass for every nudge. The cache serves backpropagation."),
+    ),
+    Question(
+        "Gradient descent on $f(x) = x^2$, where $f'(x) = 2x$, starts at $x_0 = 2$ with learning rate "
+        "$\\eta = 0.8$. What do the iterates $x_1, x_2, \\dots$ do?",
+        ("They crawl towards 0 and are still far from it after many steps",
+         "They land exactly on the minimum in one step",
+         "They run off to infinity",
+         "They jump from one side of the minimum to the other, closer each time"),
+        3,
+        ("That is a learning rate that is too small, such as 0.01, where each step multiplies x by 0.98. "
+         "Here each step multiplies x by 1 - 2 × 0.8 = -0.6.",
+         "That happens at η = 0.5, where 1 - 2η = 0. At 0.8 each step multiplies x by -0.6 instead.",
+         "That needs |1 - 2η| > 1, which means η > 1. At 0.8, |1 - 2η| = 0.6 < 1, so the iterates still shrink.",
+         "Right: x_{k+1} = (1 - 2η) x_k = -0.6 x_k, so x goes 2, -1.2, 0.72, -0.43, ...: it overshoots "
+         "every time, yet converges because 0.6 < 1."),
+    ),
+])
