@@ -69,3 +69,12 @@ def assert_named(week: str, exercise: str, where: str, named: str, wrong_answer:
     message = failure(week, exercise, wrong_answer)
     assert message.startswith(f"[{where}]"), message
     assert named in message, message
+
+
+def assert_solution_passes(week: str, cases: dict) -> None:
+    """The harness itself: with the solution's own answers, every test of every exercise in
+    ``cases`` passes, each exercise's cells run in order in one namespace, as the grader does."""
+    for exercise in {exercise for exercise, *_ in cases.values()}:
+        namespace = dict(solved(week))
+        for cell in tests_of(week, exercise):
+            exec(cell.source, namespace)

@@ -477,6 +477,7 @@ def test_playground_in_a_loop_a_new_setting_replaces_a_running_training(slow_ste
     async def test():
         pg = PerceptronPlayground({"XOR": data.logic_gate("xor"), "separable": data.linearly_separable(40, seed=1)},
                                   lr=0.5, max_epochs=500)  # XOR first: it trains until replaced
+        pg._retrain_soon.wait = 1.0  # settle time: a loaded machine must not stretch the 0.05 s below past it
         statuses, retrains = [], []
         pg.status.observe(lambda change: statuses.append(change["new"]), "value")
         retrain = pg.retrain
