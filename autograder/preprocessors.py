@@ -15,7 +15,7 @@ from traitlets import Bool, Float, Int, List, Unicode
 from autograder.kernel import CellTimeout, KernelDied, StudentKernel
 from autograder.release import HIDDEN_TESTS
 from autograder.sandbox import Limits, Sandbox, socket_root, unavailable_reason
-from autograder.trusted import TrustedTests
+from autograder.trusted import TrustedTests, preload
 
 MISSING_CELL = "was missing from the submission"
 
@@ -42,6 +42,7 @@ class SafeExecute(NbGraderPreprocessor):
         info = resources["nbgrader"]
         student, week, notebook = info["student"], info["assignment"], info["notebook"]
         tests = _test_sources(info["db_url"], notebook, week)
+        preload(tests.values())  # TensorFlow loads while the student's cells run
         scratch = Path(self.scratch_dir) / f"{student}--{week}--{notebook}"
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.copytree(resources["metadata"]["path"], scratch, symlinks=True,

@@ -21,7 +21,9 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import importlib
 import numbers
+import threading
 import time
 import traceback
 
@@ -215,3 +217,40 @@ def _error_output(error: Exception, grade_id: str, source: str):
             lines.append("In a hidden test.\n")
     lines.append(f"{ename}: {evalue}")
     return new_output("error", ename=ename, evalue=evalue, traceback=lines)
+
+
+# Frameworks a test cell may import that take seconds to load (TensorFlow about 4 s).
+SLOW_IMPORTS = ("tensorflow", "keras")
+
+
+def preload(sources) -> threading.Thread | None:
+    """Start importing the slow frameworks the test cells ``sources`` import, in a thread.
+
+    The import then overlaps the student's cells running in their kernel (a separate
+    process), instead of adding its seconds to the first test cell that needs it. A test
+    cell's own ``import keras`` waits for the thread through Python's import lock; an error
+    here is left for that import to raise where it belongs.
+    """
+    wanted = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                wanted |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                wanted.add(node.module.split(".")[0])
+    slow = [name for name in SLOW_IMPORTS if name in wanted]
+    if not slow:
+        return None
+
+    def load():
+        for name in slow:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="preload-test-imports", daemon=True)
+    thread.start()
+    return thread

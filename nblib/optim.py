@@ -205,7 +205,9 @@ class Optimizer:
         lr = self.learning_rate
         for key, g in grads.items():
             w = params[key]
-            state = self.state.setdefault(key, {n: np.zeros_like(w) for n in self.state_names})
+            if key not in self.state:  # first step: velocity, m, v, ... start at zero
+                self.state[key] = {n: np.zeros_like(w) for n in self.state_names}
+            state = self.state[key]
             new_w, *new_state = self._update(w, g, *state.values(), lr=lr)
             w[...] = new_w
             state.update(zip(self.state_names, new_state))
