@@ -1,4 +1,4 @@
-"""Plots the lessons use again and again: decision boundaries and training curves.
+"""Plots the lessons use again and again: decision boundaries, training curves, loss surfaces.
 
 Every function draws on a matplotlib ``Axes`` (a new figure when none is given), labels its
 axes and returns what it drew, so a notebook can add to it or a test can inspect it.
@@ -13,7 +13,8 @@ from matplotlib.ticker import MaxNLocator
 
 from nblib._validation import as_labels, as_matrix, as_scalar, as_vector
 
-__all__ = ["scatter_classes", "decision_boundary", "boundary_line", "set_boundary_line", "training_curves", "CLASS_COLORS"]
+__all__ = ["scatter_classes", "decision_boundary", "boundary_line", "set_boundary_line", "training_curves", "loss_contours",
+           "CLASS_COLORS"]
 
 CLASS_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -134,3 +135,34 @@ def training_curves(history: dict, *, title: str | None = None, axes=None):
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def loss_contours(ax, f, box, *, floor=None, resolution: int = 200, levels: int = 12, depth: float = 1e-3):
+    """Contour lines of a loss surface f(x, y) over ``box``.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    f : callable
+        f(points) for points (..., 2) -> (...).
+    box : ((x_low, x_high), (y_low, y_high))
+    floor : float, optional
+        f's minimum. Given, the lines are of f - floor at ``levels`` log-spaced heights from
+        ``depth`` x the highest to the highest, so the valley floor, where descent spends
+        its time, gets as many lines as the walls. Without it (a surface unbounded below),
+        ``levels`` evenly spaced lines of f.
+    resolution : int
+        Grid points per axis.
+
+    Returns
+    -------
+    matplotlib.contour.QuadContourSet
+    """
+    (x_low, x_high), (y_low, y_high) = box
+    x, y = np.meshgrid(np.linspace(x_low, x_high, resolution), np.linspace(y_low, y_high, resolution))
+    z = f(np.stack([x, y], axis=-1))  # (resolution, resolution)
+    style = {"cmap": "viridis", "linewidths": 0.8}
+    if floor is None:
+        return ax.contour(x, y, z, levels=levels, **style)
+    top = max(float((z - floor).max()), 1e-6)
+    return ax.contour(x, y, z - floor, levels=np.geomspace(top * depth, top, levels), **style)

@@ -24,6 +24,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nblib import plots
 from nblib._validation import as_float_array, as_scalar, check_choice, check_int, check_positive
 from nblib.widgets._core import WIDE, Debouncer, Demo
 
@@ -392,10 +393,7 @@ class GradientDescent(Demo):
             ax.plot(start[0], fn.f(start), "o", color="black", ms=7, mfc="none", label="start $x_0$")
             ax.set_ylabel("f(x)")
         else:
-            x, y = np.meshgrid(np.linspace(x_low, x_high, 200), np.linspace(y_low, y_high, 200))
-            z = fn.f(np.stack([x, y], axis=-1)) - fn.f_min  # (200, 200)
-            levels = np.geomspace(max(z.max(), 1e-6) * 1e-3, z.max(), 12)
-            ax.contour(x, y, z, levels=levels, cmap="viridis", linewidths=0.8)
+            plots.loss_contours(ax, fn.f, fn.box, floor=fn.f_min)
             ax.plot(*fn.minimum, "*", color="#2ca02c", ms=12, label="minimum")
             ax.plot(*start, "o", color="black", ms=7, mfc="none", label="start $x_0$")
             ax.set_aspect("equal", adjustable="box")

@@ -24,7 +24,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nblib import optim
+from nblib import optim, plots
 from nblib._validation import as_scalar, check_choice, check_int
 from nblib.widgets._core import WIDE, Debouncer, Demo
 from nblib.widgets.descent import BOUND, clip_path
@@ -278,15 +278,12 @@ class OptimizerRace(Demo):
         ax = self.ax
         ax.clear()
         (x_low, x_high), (y_low, y_high) = sf.box
-        x, y = np.meshgrid(np.linspace(x_low, x_high, 240), np.linspace(y_low, y_high, 240))
-        z = sf.f(np.stack([x, y], axis=-1))  # (240, 240)
         if sf.bounded:  # log-spaced levels above the minimum, where the valley floor is
-            gap = z - sf.f(np.array(sf.minimum))
-            ax.contour(x, y, gap, levels=np.geomspace(gap.max() * 1e-4, gap.max(), 14), cmap="viridis",
-                       linewidths=0.8)
+            plots.loss_contours(ax, sf.f, sf.box, floor=sf.f(np.array(sf.minimum)), resolution=240, levels=14,
+                                depth=1e-4)
             ax.plot(*sf.minimum, "*", color="black", ms=12, label="minimum")
         else:
-            ax.contour(x, y, z, levels=15, cmap="viridis", linewidths=0.8)
+            plots.loss_contours(ax, sf.f, sf.box, resolution=240, levels=15)
             ax.plot(0.0, 0.0, "x", color="black", ms=9, label="saddle point")
         ax.plot(*sf.start, "o", color="black", ms=7, mfc="none", label="start")
         ax.legend(loc="lower right", fontsize=7)  # the racers' colours are in the loss panel's legend

@@ -1,5 +1,6 @@
 """nblib.plots: the drawn geometry is right, axes are labelled, bad input is refused."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -54,3 +55,18 @@ def plt_axes():
     ax.set_xlim(-3, 3)
     ax.set_ylim(-3, 3)
     return figure, ax
+
+
+def test_loss_contours_are_log_spaced_above_the_floor_or_even_without_one():
+    # f(x, y) = x^2 + y^2 + 5 on [-2, 2]^2: f - floor runs from 0 to 8 (the corners), so the
+    # lines sit at 8 * 10^-3 ... 8, equally spaced in log; without a floor, matplotlib picks
+    # round, evenly spaced heights of f itself, spanning its range 5 .. 13.
+    f = lambda p: p[..., 0] ** 2 + p[..., 1] ** 2 + 5.0
+    _, ax = plt.subplots()
+    lines = plots.loss_contours(ax, f, ((-2.0, 2.0), (-2.0, 2.0)), floor=5.0, levels=4, depth=1e-3)
+    np.testing.assert_allclose(lines.levels, [8e-3, 8e-2, 8e-1, 8.0])
+    even = plots.loss_contours(ax, f, ((-2.0, 2.0), (-2.0, 2.0)), levels=4)
+    steps = np.diff(even.levels)
+    np.testing.assert_allclose(steps, steps[0])
+    assert even.levels.min() <= 5.0 and even.levels.max() >= 13.0  # f itself, 5 .. 13, not f - 5
+    plt.close("all")
