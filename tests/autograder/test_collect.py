@@ -1,7 +1,13 @@
 """autograder.collect: LMS downloads become <submitted>/<student>/<week>/ with the released names."""
 
+import io
+import json
 import os
+import resource
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -71,7 +77,7 @@ def test_moodle_zip_inside_a_wrapper_folder(tmp_path):
     assert all(r.files == ["homework.ipynb"] for r in results)
     assert cell(tmp_path / "submitted/alan_turing" / WEEK / "homework.ipynb") == "alan"
     assert "renamed 'Homework (1).ipynb' to 'homework.ipynb'" in results[1].notes
-    assert "quiz.ipynb is missing" in results[0].notes
+    assert not any("quiz.ipynb" in n for r in results for n in r.notes)  # ungraded: never missing
 
 
 def test_lone_moodle_folder_is_the_student_not_a_wrapper(tmp_path):
@@ -139,7 +145,7 @@ def test_plain_flat_files(tmp_path):
     assert set(results) == {"ada", "bob", "carl_lovelace"}
     assert "renamed 'ada.ipynb' to 'homework.ipynb'" in results["ada"].notes
     assert results["bob"].files == ["helpers.py", "homework.ipynb"]
-    assert results["bob"].notes == ["quiz.ipynb is missing"]  # nothing renamed
+    assert results["bob"].notes == []  # nothing renamed, and the ungraded quiz is not missed
     assert cell(tmp_path / "submitted/carl_lovelace" / WEEK / "homework.ipynb") == "carl"
 
 
@@ -227,6 +233,211 @@ def test_bad_arguments(tmp_path):
         collect(make_dir(tmp_path, {"notes.txt": ""}) / "notes.txt", tmp_path / "s", WEEK, EXPECTED)
 
 
+
+# --- who a file belongs to -----------------------------------------------------------------------
+
+TRAP = "eve_attempt_2099-01-01-00-00-00_homework.ipynb"  # a name a student may give their own file
+
+
+@pytest.mark.parametrize("honest, crafted, uploader", [
+    ("Homework 1_eve_attempt_2026-11-20-10-15-00_homework.ipynb",
+     f"Homework 1_mallory_attempt_2026-11-20-11-00-00_x_{TRAP}", "mallory"),
+    ("Homework 1_eve_attempt_2026-11-20-10-15-00_homework.ipynb",
+     "Homework 1_mallory_attempt_2026-11-20-11-00-00_eve_attempt_2099-01-01-00-00-00.txt", "mallory"),
+    ("eve_11_12_homework.ipynb", f"mallory_21_22_{TRAP}", "mallory"),
+    ("eve_11_12_homework.ipynb", f"mallory_LATE_21_22_{TRAP}", "mallory"),
+    ("eve_11_12_homework.ipynb", "mallory_21_22_eve_11_12_homework.ipynb", "mallory"),
+    # read as Blackboard's, the username is the field Canvas wrote before it (a submission id), never a chosen name
+    ("eve_11_12_homework.ipynb", "mallory_21_22_attempt_2099-01-01-00-00-00_homework.ipynb", "22"),
+    ("Eve Adams_11_assignsubmission_file_homework.ipynb",
+     f"Mallory Smith_21_assignsubmission_file_Eve Adams_11_assignsubmission_file_{TRAP}", "mallory_smith"),
+    ("Eve Adams_11_assignsubmission_file_/homework.ipynb",
+     f"Mallory Smith_21_assignsubmission_file_/Eve Adams_11_assignsubmission_file_/{TRAP}", "mallory_smith"),
+])
+def test_a_name_the_student_chose_never_decides_whose_file_it_is(tmp_path, honest, crafted, uploader):
+    source = make_zip(tmp_path / "download.zip", {honest: notebook("eve's"), crafted: notebook("not eve's")})
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    eve = next(sid for sid in results if sid.startswith("eve"))
+    assert set(results) == {eve, uploader}
+    assert results[eve].files == ["homework.ipynb"]
+    assert cell(tmp_path / "submitted" / eve / WEEK / "homework.ipynb") == "eve's"
+    assert len(results[uploader].files) == 1
+
+
+def test_blackboard_assignment_named_like_canvas_fields(tmp_path):
+    source = make_zip(tmp_path / "bb.zip", {  # "Week_1" and numeric usernames: also a Canvas name's shape
+        "Week_1_2024001_attempt_2026-11-20-10-15-00_homework.ipynb": notebook("first"),
+        "Week_1_2024001_attempt_2026-11-20-10-15-00.txt": "receipt",
+        "Week_1_2024002_attempt_2026-13-45-99-00-00_homework.ipynb": notebook("second"),  # no such date
+    })
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    assert {sid: r.files for sid, r in results.items()} == {"2024001": ["homework.ipynb"],
+                                                             "2024002": ["homework.ipynb"]}
+    assert cell(tmp_path / "submitted/2024002" / WEEK / "homework.ipynb") == "second"
+    assert "skipped Blackboard receipt 'Week_1_2024001_attempt_2026-11-20-10-15-00.txt'" in results["2024001"].notes
+
+
+def test_names_that_normalise_alike_are_never_merged(tmp_path):
+    moodle = make_zip(tmp_path / "moodle.zip", {
+        "Zoë Martin_111_assignsubmission_file_/homework.ipynb": notebook("zoë"),
+        "Zoë Martin_111_assignsubmission_file_/data.csv": "1\n",
+        "Zoë Martin_111_assignsubmission_onlinetext_/onlinetext.html": "<p>hi</p>",
+        "Zoe Martin_222_assignsubmission_file_/homework.ipynb": notebook("zoe"),
+        "Ada Lovelace_333_assignsubmission_file_/homework.ipynb": notebook("ada"),
+    })
+    results = by_student(collect(moodle, tmp_path / "moodle", WEEK, EXPECTED))
+    assert set(results) == {"ada_lovelace", "zoe_martin_111", "zoe_martin_222"}  # one id per person
+    assert results["zoe_martin_111"].files == ["data.csv", "homework.ipynb", "onlinetext.html"]
+    assert cell(tmp_path / "moodle/zoe_martin_111" / WEEK / "homework.ipynb") == "zoë"
+    assert cell(tmp_path / "moodle/zoe_martin_222" / WEEK / "homework.ipynb") == "zoe"
+    assert results["zoe_martin_111"].notes[0] == (
+        "submitted as 'Zoë Martin'; another student's name also gives the id 'zoe_martin', "
+        "so this one ends in the LMS user id 111")
+    assert results["ada_lovelace"].notes == []
+
+    folders = make_dir(tmp_path / "folders", {"Zoë Martin/homework.ipynb": notebook("zoë"),
+                                              "Zoe Martin/homework.ipynb": notebook("zoe")})
+    first = collect(folders, tmp_path / "a", WEEK, EXPECTED)
+    assert [r.student for r in first] == [r.student for r in collect(folders, tmp_path / "b", WEEK, EXPECTED)]
+    assert len({r.student for r in first}) == 2 and all(r.student.startswith("zoe_martin_") for r in first)
+    assert all(r.notes[0].endswith("so this one ends in a hash of the name") for r in first)
+    assert sorted(cell(tmp_path / "a" / r.student / WEEK / "homework.ipynb") for r in first) == ["zoe", "zoë"]
+
+
+def test_two_canvas_students_with_one_name_stay_apart(tmp_path):
+    source = make_zip(tmp_path / "canvas.zip", {"smithjohn_1_10_homework.ipynb": notebook("first"),
+                                                "smithjohn_1_11_helpers.py": "",
+                                                "smithjohn_2_20_homework.ipynb": notebook("second")})
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    assert {sid: r.files for sid, r in results.items()} == {
+        "smithjohn_1": ["helpers.py", "homework.ipynb"], "smithjohn_2": ["homework.ipynb"]}
+    assert cell(tmp_path / "submitted/smithjohn_2" / WEEK / "homework.ipynb") == "second"
+
+
+# --- hostile or broken downloads -----------------------------------------------------------------
+
+def test_a_file_that_cannot_be_written_is_skipped_and_the_rest_collected(tmp_path):
+    long = "x" * 300 + ".csv"  # too long a name for any file system
+    copies = "Copy of " * 30 + "homework.ipynb"  # 254 bytes: its ".duplicate" name would be too long
+    source = make_zip(tmp_path / "canvas.zip", {
+        "lovelaceada_1_2_homework.ipynb": notebook("ada"),
+        f"lovelaceada_1_2_{long}": "1\n",
+        f"lovelaceada_1_2_{copies}": notebook("copy"),
+        "lovelaceada_1_2_helpers.py": "",
+        "turingalan_3_4_homework.ipynb": notebook("alan"),
+        "y" * 300 + "/homework.ipynb": notebook("long name"),
+    })
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    ada = results["lovelaceada"]
+    assert f"skipped '{long}': it could not be copied (File name too long)" in ada.notes
+    assert [f for f in ada.files if not f.endswith(".duplicate")] == ["helpers.py", "homework.ipynb"]
+    [spare] = [f for f in ada.files if f.endswith(".duplicate")]
+    assert len(spare.encode()) <= 255 and spare.startswith("Copy of Copy of")
+    assert cell(tmp_path / "submitted/lovelaceada" / WEEK / "homework.ipynb") == "ada"
+    assert results["turingalan"].files == ["homework.ipynb"]
+    [other] = set(results) - {"lovelaceada", "turingalan"}
+    assert other.startswith("yyyy") and len(other) <= 100
+    assert results[other].notes == ["submitted as '" + "y" * 300 + "'"]
+
+
+def test_an_entry_that_cannot_be_read_is_skipped(tmp_path):
+    source = make_zip(tmp_path / "subs.zip", {"ada/homework.ipynb": notebook(), "ada/data.csv": "MARKER" * 100,
+                                              "bob/homework.ipynb": notebook()})
+    with zipfile.ZipFile(source, "a") as archive:  # a zeroed DOS date: month 0, day 0
+        archive.writestr(zipfile.ZipInfo("bob/notes.txt", (1980, 0, 0, 0, 0, 0)), "hi")
+    raw = source.read_bytes()
+    source.write_bytes(raw.replace(b"MARKERMARKER", b"MARKERMARKEX", 1))  # stored data no longer matches its CRC
+    results = by_student(collect(source, tmp_path / "submitted", WEEK, EXPECTED))
+    assert results["ada"].files == ["homework.ipynb"] and results["bob"].files == ["homework.ipynb", "notes.txt"]
+    assert any(n.startswith("skipped 'data.csv': it could not be read from the zip (BadZipFile")
+               for n in results["ada"].notes)
+
+
+def test_files_over_the_size_caps_are_skipped_with_a_note(tmp_path, monkeypatch):
+    monkeypatch.setattr("autograder.collect.MAX_FILE_BYTES", 2 * 2**20)
+    monkeypatch.setattr("autograder.collect.MAX_STUDENT_BYTES", 5 * 2**20)
+    big, part = os.urandom(2 * 2**20 + 1), os.urandom(2 * 2**20)  # random bytes do not compress
+    source = make_zip(tmp_path / "subs.zip", {
+        "ada/homework.ipynb": notebook(), "ada/big.bin": big,
+        "bob/homework.ipynb": notebook(), "bob/a.bin": part, "bob/b.bin": part, "bob/c.bin": part,
+    })
+    results = by_student(collect(source, tmp_path / "zip", WEEK, EXPECTED))
+    assert results["ada"].files == ["homework.ipynb"]
+    assert "skipped 'big.bin': larger than the 2 MiB limit for one file" in results["ada"].notes
+    assert results["bob"].files == ["a.bin", "b.bin", "homework.ipynb"]  # notebooks first, then small to large
+    assert ("skipped 'c.bin': with it this student's files would pass the 5 MiB limit for one student"
+            in results["bob"].notes)
+    folder = make_dir(tmp_path / "download", {"ada/homework.ipynb": notebook(), "bob/homework.ipynb": notebook()})
+    (folder / "ada/big.bin").write_bytes(big)
+    results = by_student(collect(folder, tmp_path / "folder", WEEK, EXPECTED))  # the same caps for a folder
+    assert results["ada"].files == ["homework.ipynb"]
+    assert "skipped 'big.bin': larger than the 2 MiB limit for one file" in results["ada"].notes
+
+
+def test_an_overcompressed_entry_is_refused(tmp_path):
+    source = tmp_path / "subs.zip"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ada/homework.ipynb", notebook())
+        archive.writestr("ada/zeros.bin", bytes(5 * 2**20))  # 5 MiB in about 5 KB: about 1000 to 1
+        archive.writestr("ada/small_zeros.bin", bytes(2**20))  # as compressed, but only 1 MiB
+    [ada] = collect(source, tmp_path / "submitted", WEEK, EXPECTED)
+    assert ada.files == ["homework.ipynb", "small_zeros.bin"]
+    [note] = [n for n in ada.notes if "zeros.bin" in n]
+    assert note.startswith("skipped 'zeros.bin': it unpacks to over 200 times its size in the zip")
+
+
+def test_a_stream_longer_than_its_header_says_is_cut_off(tmp_path, monkeypatch):
+    from autograder import collect as module
+
+    class Endless(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            buffer[:] = bytes(len(buffer))
+            return len(buffer)
+
+    monkeypatch.setattr(module, "MAX_FILE_BYTES", 3 * 2**20)
+    liar = module._Entry(("ada", "x.bin"), lambda: io.BufferedReader(Endless()), 0.0, size=10)
+    with pytest.raises(module._Skip, match="limit for one file"):
+        module._copy(liar, tmp_path / "x.bin", budget=2**30)
+    assert not (tmp_path / "x.bin").exists()
+
+
+BOMB_RUN = """
+import json, resource, sys
+from pathlib import Path
+from autograder.collect import collect
+results = collect(Path(sys.argv[1]), Path(sys.argv[2]), "week01", ["homework.ipynb"])
+print(json.dumps({"peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "notes": {r.student: r.notes for r in results}}))
+"""
+
+
+def test_a_zip_bomb_is_streamed_in_bounded_memory(tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ada/homework.ipynb", notebook())
+        with archive.open("ada/zeros.bin", "w", force_zip64=True) as entry:
+            for _ in range(1024):
+                entry.write(bytes(2**20))  # 1 GiB of zeros, about 1 MB in the zip
+    assert bomb.stat().st_size < 2 * 2**20
+
+    def cap_address_space():  # a collection that reads it all fails here instead of taking the machine
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+    run = subprocess.run([sys.executable, "-c", BOMB_RUN, str(bomb), str(tmp_path / "out")], capture_output=True,
+                         text=True, timeout=300, preexec_fn=cap_address_space, cwd=Path(__file__).parents[2])
+    assert run.returncode == 0, run.stderr[-2000:]  # reading it all into memory would raise MemoryError
+    from autograder.collect import MAX_FILE_BYTES
+
+    report = json.loads(run.stdout)
+    assert report["peak_kib"] < 300 * 1024
+    assert "skipped 'zeros.bin': larger than the 64 MiB limit for one file" in report["notes"]["ada"]
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert [p.name for p in written] == ["homework.ipynb"]
+    assert all(p.stat().st_size <= MAX_FILE_BYTES for p in written)
+
 # --- normalise_folder --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["homework (1).ipynb", "Homework.ipynb", "Copy of homework.ipynb",
@@ -243,15 +454,17 @@ def test_copy_and_case_variants_get_the_released_name(tmp_path, name):
 def test_unrecognised_names_use_the_single_graded_notebook_or_are_left_alone(tmp_path):
     make_dir(tmp_path / "one", {"my_work.ipynb": notebook()})
     assert normalise_folder(tmp_path / "one", EXPECTED) == [
-        "renamed 'my_work.ipynb' to 'homework.ipynb'", "quiz.ipynb is missing"]
+        "renamed 'my_work.ipynb' to 'homework.ipynb'"]
     make_dir(tmp_path / "two", {"my_work.ipynb": notebook(), "homework.ipynb": notebook()})
     assert normalise_folder(tmp_path / "two", TWO_GRADED) == [
         "'my_work.ipynb' matches no released notebook; left as is", "project.ipynb is missing"]
     assert listing(tmp_path / "two") == ["homework.ipynb", "my_work.ipynb"]
 
 
-def test_missing_notebooks_are_noted_except_the_lesson(tmp_path):
-    assert normalise_folder(tmp_path, EXPECTED) == ["homework.ipynb is missing", "quiz.ipynb is missing"]
+def test_missing_notebooks_are_noted_except_ungraded_ones(tmp_path):
+    assert normalise_folder(tmp_path, EXPECTED) == ["homework.ipynb is missing"]
+    make_dir(tmp_path, {"homework.ipynb": notebook()})
+    assert normalise_folder(tmp_path, EXPECTED) == []  # neither lesson.ipynb nor quiz.ipynb is asked for
 
 
 def test_duplicates_keep_the_exact_name(tmp_path):
