@@ -19,16 +19,20 @@ import argparse
 import hashlib
 import json
 import os
+import queue
+import resource
 import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
 
 from autograder import release
 from autograder.config import CELL_TIMEOUT, RELEASE, REPO_ROOT, SOURCE, course_config, default_workdir
+from autograder.kernel import BUDGET
 
 
 class Course:
@@ -164,7 +168,8 @@ def cmd_grade(course: Course, args) -> int:
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(todo)))
     print(f"Grading {len(todo)} submission(s), {jobs} at a time, "
           f"{'sandboxed' if course.config.SafeExecute.sandbox else 'WITHOUT the sandbox'}; "
-          f"cell time limit {course.config.SafeExecute.timeout:g} s.")
+          f"at most {course.config.SafeExecute.timeout:g} s a cell and "
+          f"{course.config.SafeExecute.budget:g} s a submission.")
     failed = set()
     for done, ((student, week), result) in enumerate(_autograde_all(course, todo, jobs), 1):
         course.log(result)
@@ -190,6 +195,7 @@ def _prepare(course: Course, todo) -> None:
     for student, week in todo:
         folder = course.workdir / "submitted" / student / week
         notes = course.file_notes(student, week, normalise_folder(folder, course.graded(week)))
+        notes += _copied_references(folder, course.graded(week))
         course.notes_file(student, week).write_text(json.dumps(notes, indent=1))
         fingerprint = _answers_fingerprint(folder, blanks[week])
         if fingerprint:
@@ -200,6 +206,21 @@ def _prepare(course: Course, todo) -> None:
             path = course.notes_file(student, key.split("/")[0])
             path.write_text(json.dumps(json.loads(path.read_text()) + [f"same answers, character for "
                                                                       f"character, as: {others}"], indent=1))
+
+
+def _copied_references(folder: Path, notebooks: list[str]) -> list[str]:
+    """Notes for the instructor on functions that are nblib's reference answers, copied."""
+    import nbformat
+
+    from autograder import honesty
+
+    sources = []
+    for name in notebooks:
+        try:
+            sources += [c.source for c in nbformat.read(folder / name, as_version=4).cells if c.cell_type == "code"]
+        except Exception:  # noqa: BLE001 - missing or unreadable: noted already
+            continue
+    return honesty.notes(sources)
 
 
 def _blank_answers(released: Path) -> dict[str, set[str]]:
@@ -226,31 +247,80 @@ def _answers_fingerprint(folder: Path, blanks: dict[str, set[str]]) -> str | Non
     return digest.hexdigest() if changed else None
 
 
+GRADER_MEMORY = 6 * 2**30  # bytes of address space for one grading worker (TensorFlow takes about 1.3)
+
+
 def _autograde_all(course: Course, todo, jobs: int):
-    """Yield ((student, week), result) as each submission finishes."""
-    arguments = [(course.dir, course.workdir, course.options, s, w) for s, w in todo]
-    if jobs == 1:
-        for args in arguments:
-            yield args[3:], _autograde(*args)
-        return
+    """Yield ((student, week), result) as each submission finishes, in worker processes.
+
+    A worker that dies (a crash, the memory cap) takes down the pool and every submission in
+    it. Those it had not begun are graded again as before; those it had begun are graded
+    again one at a time, and one that kills its worker again is a grader failure for that
+    student alone: the batch goes on.
+    """
     # Each worker is a fresh Python ("spawn"): no TensorFlow or kernel state is forked. Its
     # test cells (a scikit-learn fit, say) get one BLAS thread, as the kernels do: with one
     # job per core, more threads only fight over the cores (a fit measured 8x slower).
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_autograde, *args): args[3:] for args in arguments}
+    began = get_context("spawn").Queue()
+    remaining, alone = list(todo), []
+    while remaining:
+        broken = []
+        for key, result in _grade_in_pool(course, remaining, jobs, began):
+            if result is None:
+                broken.append(key)
+            else:
+                yield key, result
+        started = _drain(began)
+        remaining = [key for key in broken if key not in started]
+        alone += [key for key in broken if key in started]
+    for key in alone:
+        for _, result in _grade_in_pool(course, [key], 1, began):
+            yield key, result or {"success": False, "seconds": 0.0,
+                                  "error": f"the grader's worker process died while grading {key[0]}/{key[1]} "
+                                           f"(a crash, or more than {GRADER_MEMORY / 2**30:.0f} GiB of memory)\n"}
+
+
+def _grade_in_pool(course: Course, keys, jobs: int, began):
+    """(key, result) for each key; result None when its worker process died."""
+    arguments = {key: (course.dir, course.workdir, course.options, *key) for key in keys}
+    with ProcessPoolExecutor(min(jobs, len(keys)), mp_context=get_context("spawn"), initializer=_worker_start,
+                             initargs=(began,)) as pool:
+        futures = {pool.submit(_autograde, *args): key for key, args in arguments.items()}
         for future in as_completed(futures):
             try:
-                result = future.result()
-            except Exception as error:  # noqa: BLE001 - a worker that died is a grader failure
-                result = {"success": False, "error": f"worker failed: {error!r}\n", "seconds": 0.0}
-            yield futures[future], result
+                yield futures[future], future.result()
+            except BrokenProcessPool:
+                yield futures[future], None
+            except Exception as error:  # noqa: BLE001 - an error in the worker is a grader failure
+                yield futures[future], {"success": False, "error": f"worker failed: {error!r}\n", "seconds": 0.0}
+
+
+_began = None  # in a worker: where it says which submission it starts on
+
+
+def _worker_start(began) -> None:
+    global _began
+    _began = began
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (GRADER_MEMORY, hard))  # kernels set their own below `hard`
+
+
+def _drain(began) -> set:
+    found = set()
+    while True:
+        try:
+            found.add(tuple(began.get(timeout=0.2)))
+        except queue.Empty:
+            return found
 
 
 def _autograde(course_dir: Path, workdir: Path, options: dict, student: str, week: str) -> dict:
     """Grade one submission with nbgrader (in a worker process)."""
     _quiet_environment()
+    if _began is not None:
+        _began.put((student, week))
     start = time.perf_counter()
     course = Course(course_dir, workdir, options)
     folder = course.workdir / "submitted" / student / week
@@ -477,6 +547,8 @@ def parser() -> argparse.ArgumentParser:
     weeks_and_students(g)
     g.add_argument("-j", "--jobs", type=int, default=0, help="submissions graded at once (default: one per core)")
     g.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help=f"seconds per cell (default: {CELL_TIMEOUT})")
+    g.add_argument("--budget", type=float, default=BUDGET,
+                   help=f"seconds for a whole submission, restarts included (default: {BUDGET})")
     g.add_argument("--no-sandbox", action="store_true", help="run student code without the Linux sandbox (unsafe)")
     g.set_defaults(run=cmd_grade)
 
@@ -514,6 +586,6 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     options = {}
     if args.command == "grade":
-        options = {"timeout": args.timeout, "sandbox": not args.no_sandbox}
+        options = {"timeout": args.timeout, "budget": args.budget, "sandbox": not args.no_sandbox}
     course = Course(args.course_dir, args.workdir, options)
     return args.run(course, args)

@@ -20,6 +20,12 @@ MAX_DEPTH = 20
 NUMERIC_KINDS = "biufc"  # bool, int, unsigned, float, complex: fixed-size, no Python objects
 
 
+# What stands for an object that is not plain data: a handle to one in the other process
+# ("ref"), a library object to import by name ("import"), a name the notebook's setup cell
+# defined ("main"), or a library dataclass rebuilt from its fields ("dataclass").
+REFERENCES = {"ref", "import", "main", "dataclass"}
+
+
 class NotEncodable(TypeError):
     """The value is not plain data (the caller may hand out a reference instead)."""
 
@@ -81,6 +87,6 @@ def decode(data, remote=None, depth: int = 0):
         return float(data["float"])
     if "bigint" in data:
         return int(data["bigint"])
-    if "ref" in data and remote is not None:
+    if remote is not None and REFERENCES.intersection(data):
         return remote(data)
     raise ValueError(f"unexpected value {sorted(data)}")

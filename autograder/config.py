@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jupyter_core.paths import jupyter_runtime_dir
 from traitlets.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -65,47 +64,50 @@ def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None
     c.Autograde.autograde_preprocessors = _autograde_steps()
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back, not skipped
     c.SafeExecute.timeout = CELL_TIMEOUT
-    c.SafeExecute.scratch_dir = str(workdir / "sandbox")
+    c.SafeExecute.scratch_dir = str(workdir / "scratch")  # used only by --no-sandbox
     c.SafeExecute.notes_dir = str(workdir / "notes")
-    # What a student's kernel must not see: solutions, git history (it holds them too), grades
-    # and other students' work. The repository's own copies are hidden as well when the course
-    # directory is elsewhere.
-    c.SafeExecute.hide = sorted({str(p) for root in {course_dir, REPO_ROOT}
-                                 for p in (root / SOURCE, root / ".git", default_workdir(root))}
-                                | {str(workdir), jupyter_runtime_dir()})
     c.GenerateFeedback.preprocessors = _feedback_steps()
+    # The formgrader shows a submission through its own HTMLExporter, which runs these too
+    # (they run once per page when GenerateFeedback's exporter has them twice).
+    c.HTMLExporter.preprocessors = ["autograder.inert.InertOutputs", "autograder.inert.InertMarkdown"]
     c.NbGrader.logfile = str(workdir / "nbgrader.log")
     return c
 
 
 def _sanitize_steps() -> list:
-    """nbgrader's steps before running a submission, with duplicated cells made ordinary."""
+    """nbgrader's steps before running a submission, with every cell's flags taken from the
+    gradebook first and duplicated cells made ordinary."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import DeduplicateIds
 
-    from autograder.preprocessors import DropDuplicateMetadata
+    from autograder.preprocessors import DropDuplicateMetadata, RestoreFlags
 
     steps = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    steps.insert(steps.index(DeduplicateIds), RestoreFlags)
     steps.insert(steps.index(DeduplicateIds) + 1, DropDuplicateMetadata)
     return steps
 
 
 def _autograde_steps() -> list:
-    """nbgrader's own autograding steps, with SafeExecute in place of its Execute."""
+    """nbgrader's own autograding steps, with SafeExecute in place of its Execute and the
+    outputs made inert before the autograded notebook (which the formgrader shows) is saved."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
 
+    from autograder.inert import InertOutputs
     from autograder.preprocessors import SafeExecute, StderrIsNotFailure
 
     steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    steps[steps.index(Execute):steps.index(Execute) + 1] = [SafeExecute, StderrIsNotFailure]
+    steps[steps.index(Execute):steps.index(Execute) + 1] = [SafeExecute, StderrIsNotFailure, InertOutputs]
     return steps
 
 
 def _feedback_steps() -> list:
-    """nbgrader's feedback steps, with the hidden tests' code taken out first."""
+    """nbgrader's feedback steps, with the hidden tests' code taken out and the student's
+    outputs and markdown made inert first."""
     from nbgrader.converters import GenerateFeedback
 
+    from autograder.inert import InertMarkdown, InertOutputs
     from autograder.preprocessors import HideHiddenTests
 
-    return [HideHiddenTests, *GenerateFeedback.class_traits()["preprocessors"].default()]
+    return [HideHiddenTests, InertOutputs, InertMarkdown, *GenerateFeedback.class_traits()["preprocessors"].default()]

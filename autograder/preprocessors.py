@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Bool, Float, Int, List, Unicode
+from traitlets import Bool, Float, Int, Unicode
 
-from autograder.kernel import CellTimeout, KernelDied, StudentKernel
+from autograder.config import CELL_TIMEOUT
+from autograder.kernel import BUDGET, CellTimeout, KernelDied, OutOfTime, StudentKernel
 from autograder.release import HIDDEN_TESTS
-from autograder.sandbox import Limits, Sandbox, socket_root, unavailable_reason
+from autograder.sandbox import NOT_COPIED, Limits, unavailable_reason
 from autograder.trusted import TrustedTests, preload
 
 MISSING_CELL = "was missing from the submission"
@@ -23,81 +26,96 @@ MISSING_CELL = "was missing from the submission"
 class SafeExecute(NbGraderPreprocessor):
     """Run a submission with its test cells outside the student's reach (replaces nbgrader's Execute).
 
-    The student's cells run in a sandboxed kernel (:mod:`autograder.sandbox`); each test cell
-    whose grade_id the gradebook knows runs in this process (:mod:`autograder.trusted`), with
-    the instructor's source from the gradebook, whatever the notebook says. What happened that
-    the student should know (a timeout, a crash, cut output, a restored cell) is written to a
-    "Grader notes" cell at the top and to ``<notes_dir>/<student>/<week>.json``.
+    The student's cells run in a sandboxed kernel (:mod:`autograder.sandbox`) that sees only
+    this submission's files; each test cell whose grade_id the gradebook knows runs in this
+    process (:mod:`autograder.trusted`), with the instructor's source from the gradebook,
+    whatever the notebook says, after the locked setup cell has been run here too. What
+    happened that the student should know (a timeout, a crash, cut output, a restored cell,
+    the time budget) is written to a "Grader notes" cell at the top and to
+    ``<notes_dir>/<student>/<week>.json``: from what the grader itself saw, never from what
+    the kernel printed.
     """
 
-    timeout = Float(120, help="seconds a cell (or one test cell's calls) may run").tag(config=True)
+    timeout = Float(CELL_TIMEOUT, help="seconds a cell (or one test cell's calls) may run").tag(config=True)
+    budget = Float(BUDGET, help="seconds the whole submission may take, replays included").tag(config=True)
     sandbox = Bool(True, help="run student kernels in the Linux sandbox").tag(config=True)
-    scratch_dir = Unicode(help="where each submission's working folder is made").tag(config=True)
+    scratch_dir = Unicode(help="where an unsandboxed submission's working copy is made").tag(config=True)
     notes_dir = Unicode(help="where grader notes are kept, per student and week").tag(config=True)
-    hide = List(Unicode(), help="folders student code must not see").tag(config=True)
-    memory = Int(Limits.memory).tag(config=True)
-    cpu = Int(Limits.cpu).tag(config=True)
+    memory = Int(Limits.memory, help="bytes of address space per kernel process").tag(config=True)
+    cpu = Int(Limits.cpu, help="CPU seconds per kernel process").tag(config=True)
+    disk = Int(Limits.disk, help="bytes the kernel may keep in its working folder").tag(config=True)
+    tasks = Int(Limits.tasks, help="processes and threads the kernel may run at once").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         student, week, notebook = info["student"], info["assignment"], info["notebook"]
-        tests = _test_sources(info["db_url"], notebook, week)
-        preload(tests.values())  # TensorFlow loads while the student's cells run
-        scratch = Path(self.scratch_dir) / f"{student}--{week}--{notebook}"
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.copytree(resources["metadata"]["path"], scratch, symlinks=True,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-        kernel = StudentKernel(scratch, self._sandbox(scratch), self.timeout)
+        cells = instructor_cells(info["db_url"], notebook, week)
+        ready = preload(cells.tests.values())  # TensorFlow loads while the student's cells run
+        folder = Path(resources["metadata"]["path"])
         notes = []
+        if self.sandbox:
+            limits = self._limits()
+            notes += _left_out(folder, limits.disk)
+        else:  # the kernel works in a copy, so that it cannot change the submitted files
+            limits, folder = None, self._copy(folder, f"{student}--{week}--{notebook}")
+        kernel = StudentKernel(folder, limits, self.timeout, self.budget)
         try:
             kernel.start()
-            self._run(nb, kernel, TrustedTests(kernel, self.timeout), tests, notes)
+            trusted = TrustedTests(kernel, self.timeout, cells.setup, cells.student_names, ready)
+            self._run(nb, kernel, trusted, cells.tests, notes)
         finally:
             kernel.stop()
-            shutil.rmtree(scratch, ignore_errors=True)
+            if not self.sandbox:
+                shutil.rmtree(folder, ignore_errors=True)
+        if kernel.malformed:
+            notes.append(f"your kernel sent {kernel.malformed} message(s) the grader could not read; they were left out")
         if notes:
-            nb.cells.insert(0, new_markdown_cell("**Grader notes**\n\n" + "\n".join(f"- {n}" for n in notes)))
+            nb.cells.insert(0, new_markdown_cell("**Grader notes**\n\n" + "\n".join(f"- {markdown_text(n)}" for n in notes)))
         self._save_notes(student, week, notes)
         return nb, resources
 
     def _run(self, nb, kernel, trusted, tests, notes) -> None:
-        done = set()
+        done, out_of_time = set(), None
         for number, cell in enumerate(nb.cells, 1):
             if cell.cell_type != "code":
                 continue
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in tests and grade_id not in done:
-                done.add(grade_id)
-                if MISSING_CELL in cell.source:
-                    notes.append(f"test cell `{grade_id}` had been deleted; the grader put it back")
-                cell.outputs = trusted.run(grade_id, tests[grade_id])
-            else:
-                cell.outputs = self._run_student_cell(kernel, cell, number, notes)
+            where = f"cell {number}" + (f" (`{grade_id}`)" if grade_id else "")
             cell.execution_count = number
-            if any("were cut by the grader" in o.get("text", "") for o in cell.outputs):
-                notes.append(f"cell {number} printed too much; its output was cut")
-            for output in cell.outputs:
-                if output.output_type == "error" and output.ename in ("CellTimeout", "KernelDied"):
-                    notes.append(f"cell {number}{f' (`{grade_id}`)' if grade_id else ''}: {output.evalue}")
+            if out_of_time:
+                cell.outputs = [_grader_error(OutOfTime(out_of_time))]
+                continue
+            try:
+                if grade_id in tests and grade_id not in done:
+                    done.add(grade_id)
+                    if MISSING_CELL in cell.source:
+                        notes.append(f"test cell `{grade_id}` had been deleted; the grader put it back")
+                    outputs = trusted.run(grade_id, tests[grade_id])
+                else:
+                    outputs = kernel.run_cell(cell.source)
+                cell.outputs = outputs.finish()
+                if outputs.cut:
+                    notes.append(f"{where} printed too much; its output was cut")
+            except (CellTimeout, KernelDied) as error:
+                cell.outputs = [_grader_error(error)]
+                notes.append(f"{where}: {error}")
+            except OutOfTime as error:
+                out_of_time = str(error)
+                cell.outputs = [_grader_error(error)]
+                notes.append(f"{where}: {error}")
 
-    @staticmethod
-    def _run_student_cell(kernel, cell, number, notes) -> list:
-        try:
-            outputs, _ = kernel.run_cell(cell.source)
-            return outputs
-        except (CellTimeout, KernelDied) as error:
-            return [new_output("error", ename=type(error).__name__, evalue=str(error),
-                               traceback=[f"{type(error).__name__}: {error}"])]
-
-    def _sandbox(self, scratch: Path) -> Sandbox | None:
-        if not self.sandbox:
-            return None
+    def _limits(self) -> Limits:
         reason = unavailable_reason()
         if reason:
             raise RuntimeError(f"cannot sandbox student code: {reason}. Fix that, or grade with "
                                f"--no-sandbox on a machine where student code may read your files.")
-        return Sandbox(keep=[scratch], hide=[Path(p) for p in self.hide] + [socket_root()],
-                       limits=Limits(memory=self.memory, cpu=self.cpu))
+        return Limits(memory=self.memory, cpu=self.cpu, disk=self.disk, tasks=self.tasks)
+
+    def _copy(self, folder: Path, name: str) -> Path:
+        scratch = Path(self.scratch_dir) / name
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.copytree(folder, scratch, symlinks=True, ignore=shutil.ignore_patterns(*NOT_COPIED))
+        return scratch
 
     def _save_notes(self, student: str, week: str, notes: list[str]) -> None:
         path = Path(self.notes_dir) / student / f"{week}.json"
@@ -106,12 +124,112 @@ class SafeExecute(NbGraderPreprocessor):
         path.write_text(json.dumps(earlier + notes, indent=1))
 
 
-def _test_sources(db_url: str, notebook: str, week: str) -> dict[str, str]:
-    """grade_id -> instructor source of every autograded test cell of the notebook."""
+def markdown_text(text: str) -> str:  # TODO: autograder.inert
+    import html
+    return html.escape(text)
+
+
+def _grader_error(error: Exception):
+    """An error output that the grader writes itself (the kernel never names one)."""
+    name = type(error).__name__
+    return new_output("error", ename=name, evalue=str(error), traceback=[f"{name}: {error}"])
+
+
+def _left_out(folder: Path, disk: int) -> list[str]:
+    """Notes for the submission's files that cannot fit in the kernel's working folder."""
+    notes, total = [], 0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb"):
+        total += path.stat().st_size
+        if total > disk:
+            notes.append(f"'{path.relative_to(folder)}' and the files after it do not fit in the "
+                         f"{disk / 2**20:.0f} MiB your code may use: they were left out")
+            break
+    return notes
+
+
+@dataclass
+class InstructorCells:
+    """What the gradebook says about a notebook's code, whatever the submission says."""
+    tests: dict[str, str]    # grade_id -> source of every autograded test cell
+    setup: list[str]         # sources of the locked setup cells (grade_id "setup...")
+    student_names: set[str]  # names the exercises ask for (bound by solution and other locked cells)
+
+
+def instructor_cells(db_url: str, notebook: str, week: str) -> InstructorCells:
     with Gradebook(db_url) as gradebook:
         nb = gradebook.find_notebook(notebook, week)
-        graded = {c.name for c in nb.grade_cells} - {c.name for c in nb.solution_cells}
-        return {c.name: c.source for c in nb.source_cells if c.cell_type == "code" and c.name in graded}
+        solutions = {c.name for c in nb.solution_cells}
+        graded = {c.name for c in nb.grade_cells} - solutions
+        code = [c for c in nb.source_cells if c.cell_type == "code"]
+        tests = {c.name: c.source for c in code if c.name in graded}
+        setup = [c.source for c in code if c.locked and c.name not in graded and c.name.startswith("setup")]
+        others = [c.source for c in code if c.name not in graded and not c.name.startswith("setup")]
+    return InstructorCells(tests, setup, set().union(*map(_bound_names, others)))
+
+
+def _bound_names(source: str) -> set[str]:
+    """Names a cell binds at its top level (functions, classes, assignments, imports)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        else:
+            names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+class RestoreFlags(NbGraderPreprocessor):
+    """Every nbgrader flag of a cell comes from the gradebook, never from the submission.
+
+    A cell whose grade_id the gradebook knows gets that cell's type, ``grade``, ``solution``,
+    ``locked`` and ``points`` back (a hidden test cell re-flagged ``solution: true`` used to
+    make nbgrader raise and the submission score 0); any other nbgrader metadata is removed,
+    so the cell is graded as an ordinary one. nbgrader's OverwriteCells then restores the
+    sources of locked cells.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            source = gradebook.find_notebook(info["notebook"], info["assignment"])
+            points = {c.name: float(c.max_score) for c in source.grade_cells}
+            solutions = {c.name for c in source.solution_cells}
+            known = {c.name: (c.cell_type, bool(c.locked)) for c in source.source_cells}
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(grade_id, str) or grade_id not in known:
+                del cell.metadata["nbgrader"]
+                continue
+            cell_type, locked = known[grade_id]
+            flags = {"grade": grade_id in points, "solution": grade_id in solutions, "locked": locked,
+                     "grade_id": grade_id, "schema_version": 3}
+            if grade_id in points:
+                flags["points"] = points[grade_id]
+            if "checksum" in meta:
+                flags["checksum"] = meta["checksum"]
+            cell.metadata["nbgrader"] = flags
+            if cell.cell_type != cell_type:
+                _change_type(cell, cell_type)
+        return nb, resources
+
+
+def _change_type(cell, cell_type: str) -> None:
+    """Turn a markdown cell into a code cell or back, as the gradebook says it is."""
+    cell.cell_type = cell_type
+    if cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    else:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
 
 
 class DropDuplicateMetadata(NbGraderPreprocessor):

@@ -1,70 +1,197 @@
-"""A box for a student's kernel: no network, nothing secret on disk, bounded resources.
+"""A box for a student's kernel: it starts from an empty view and sees only what it needs.
 
-Linux namespaces, entered with util-linux's ``unshare`` (no root needed where unprivileged
-user namespaces are allowed, the default on Debian, Fedora and most distributions):
+The kernel runs under bubblewrap (``bwrap``, the sandbox Flatpak uses; Debian's package
+``bubblewrap``), in new user, mount, PID, network, IPC and UTS namespaces with every
+capability dropped. Its file system is built from nothing:
 
-- a new **network** namespace with only a loopback that is down: no network at all (the
-  grader talks to the kernel over Unix sockets, ZeroMQ's ``ipc`` transport);
-- a new **mount** namespace in which the solutions, the course's git history and the whole
-  grading directory (gradebook, other students' work) are covered by empty ``tmpfs``
-  mounts; only this submission's scratch folder is mounted back, at the same path;
-- a new **PID** namespace with its own ``/proc``: no other process can be seen or signalled;
-- ``setrlimit`` caps: address space (memory), CPU seconds, size of any file written, no core
-  dumps.
+==========================  =====================================================
+``/usr`` (and /bin, /lib)   the system's programs and libraries, read-only
+a few files of ``/etc``     the dynamic linker's cache, time zone, users: read-only
+the Python environment      the interpreter, the virtualenv and the course's own
+                            packages (``nblib``, ``autograder``, ``data/``), read-only
+``/home/student``           its working folder and ``$HOME``: a fresh ``tmpfs`` of
+                            ``Limits.disk`` bytes, filled with the submission's files
+``/tmp``, ``/dev/shm``      private ``tmpfs``, ``Limits.tmp`` bytes each
+its socket folder           the one folder it shares with the grader (at the same path)
+==========================  =====================================================
 
-``python -m autograder.sandbox --hide DIR ... --keep DIR --memory BYTES --cpu SECONDS
---fsize BYTES -- COMMAND ...`` runs inside the namespaces, sets all that up and ``exec``s
-COMMAND (the kernel). :meth:`Sandbox.command` builds the full command line.
+Everything else is absent: the course directory with its solutions and ``.git``, the
+gradebook and other students' work, every home directory, the machine's ``/tmp`` and any
+other copy of the course, wherever it lies. There is no network (only its own loopback),
+no other process to see or signal, and no way to gain capabilities back
+(``--disable-userns``, ``--cap-drop ALL``).
 
-The kernel's sockets and connection file live in a short private folder under
-:func:`socket_root` (a Unix socket path may not exceed 107 bytes), which every sandbox hides
-but for its own: no kernel can reach another's.
+Inside, :func:`inside` (``python -m autograder.sandbox inside ...``) copies the submission's
+files into the working folder, sets ``setrlimit`` caps (address space, CPU seconds, size of
+a written file, processes and threads, no core dumps) and ``exec``s the kernel. Linux ignores
+the process cap for root, so when the grader runs as root the kernel's tasks are counted in
+a ``pids`` cgroup instead (:class:`TaskCgroup`).
+
+``python -m autograder.sandbox install`` installs bubblewrap with apt-get when it is
+missing (the README's setup runs it); ``python -m autograder.sandbox check`` says whether
+the sandbox works here.
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
+import contextlib
 import functools
+import importlib.util
 import os
 import resource
 import secrets
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
-           "--mount-proc", "--kill-child"]
-
-MS_NOSUID, MS_NODEV, MS_BIND = 2, 4, 4096
+HOME = "/home/student"            # the kernel's working folder and $HOME, inside the box
+SUBMISSION = "/grading/submission"  # the submission's files, read-only, copied into HOME at start
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf", "fonts",
+             "hosts", "matplotlibrc")
+NOT_COPIED = ("*.ipynb", ".ipynb_checkpoints")  # the notebook itself is fed cell by cell
 
 
 @dataclass
 class Limits:
-    memory: int = 4 * 2**30   # bytes of address space (numpy and a kernel need about 1 GiB)
-    cpu: int = 900            # CPU seconds for the whole notebook (per-cell wall time is the grader's)
+    memory: int = 4 * 2**30   # bytes of address space per process (numpy and a kernel need about 1 GiB)
+    cpu: int = 900            # CPU seconds per process (per-cell wall time is the grader's business)
     fsize: int = 64 * 2**20   # bytes in any one file the student's code writes
+    disk: int = 256 * 2**20   # bytes in the working folder, the submission's files included
+    tmp: int = 64 * 2**20     # bytes in /tmp and in /dev/shm, each
+    tasks: int = 256          # processes and threads, the kernel's own (about 20) included
 
 
 @dataclass
 class Sandbox:
-    """What the kernel must not see (``hide``), except the folders it works in (``keep``;
-    the first is its working directory)."""
-    keep: list[Path]
-    hide: list[Path] = field(default_factory=list)
+    """How to box one kernel: its submission folder (read-only, copied in), its socket folder
+    (shared with the grader) and its limits."""
+    submission: Path | None
+    sockets: Path
     limits: Limits = field(default_factory=Limits)
+    cgroup: Path | None = None  # a pids cgroup to start in (see TaskCgroup), when the grader is root
 
     def command(self, kernel_cmd: list[str]) -> list[str]:
-        inside = [sys.executable, "-m", "autograder.sandbox", "--memory", str(self.limits.memory), "--cpu", str(self.limits.cpu),
-                  "--fsize", str(self.limits.fsize)]
-        for path in self.keep:
-            inside += ["--keep", str(path)]
-        for path in self.hide:
-            inside += ["--hide", str(path)]
-        return UNSHARE + ["--"] + inside + ["--"] + kernel_cmd
+        """``bwrap ... -- python -m autograder.sandbox inside ... -- KERNEL``, started inside
+        ``cgroup`` when there is one."""
+        stage = [sys.executable, "-m", "autograder.sandbox", "inside", "--memory", str(self.limits.memory),
+                 "--cpu", str(self.limits.cpu), "--fsize", str(self.limits.fsize),
+                 "--tasks", str(self.limits.tasks)]
+        if self.submission is not None:
+            stage += ["--copy-from", SUBMISSION]
+        command = [bwrap(), *self.view(), "--", *stage, "--", *kernel_cmd]
+        if self.cgroup is not None:  # "0" is the writing process, which then becomes bwrap
+            command = ["sh", "-c", 'echo 0 > "$0" && exec "$@"', str(self.cgroup / "cgroup.procs"), *command]
+        return command
+
+    def view(self) -> list[str]:
+        """bwrap's arguments: the namespaces and the file system the kernel sees, in mount order."""
+        args = ["--unshare-all", "--unshare-user", "--die-with-parent", "--disable-userns", "--cap-drop", "ALL",
+                "--hostname", "grader",
+                "--unsetenv", "JPY_PARENT_PID"]  # the grader is not the kernel's parent in here
+        args += system_view()
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--size", str(self.limits.tmp), "--tmpfs", "/dev/shm",
+                 "--size", str(self.limits.tmp), "--tmpfs", "/tmp"]
+        for path in python_view():
+            args += ["--ro-bind", path, path]
+        args += ["--size", str(self.limits.disk), "--tmpfs", HOME, "--chdir", HOME]
+        if self.submission is not None:
+            args += ["--ro-bind", str(self.submission), SUBMISSION]
+        args += ["--bind", str(self.sockets), str(self.sockets)]
+        return args
+
+
+def bwrap() -> str:
+    return shutil.which("bwrap") or "bwrap"
+
+
+def system_view() -> list[str]:
+    """/usr read-only, the merged-/usr links (/bin -> usr/bin) as links, a few files of /etc."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ETC_FILES:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return args
+
+
+@functools.cache
+def python_view() -> tuple[str, ...]:
+    """The folders the kernel's Python needs, outermost first: interpreter, virtualenv, and the
+    course's packages when they are installed in place (``pip install -e .``) with their data."""
+    paths = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
+             sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+             str(Path(os.path.realpath(sys.executable)).parent)}
+    for package in ("nblib", "autograder"):
+        spec = importlib.util.find_spec(package)
+        if spec and spec.submodule_search_locations:
+            folder = Path(next(iter(spec.submodule_search_locations)))
+            paths.add(str(folder))
+            if package == "nblib" and (folder.parent / "data").is_dir():
+                paths.add(str(folder.parent / "data"))  # nblib.data's offline files
+    existing = sorted(os.path.realpath(p) for p in paths if p and os.path.isdir(p))
+    # A folder inside another one already bound needs no mount of its own.
+    return tuple(p for p in existing if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in existing))
+
+
+class TaskCgroup:
+    """A ``pids`` cgroup per kernel, for a grader running as root (Linux does not apply
+    RLIMIT_NPROC to root). Works with cgroup v1's ``pids`` hierarchy or cgroup v2."""
+
+    PARENT = "nnf-grader"
+
+    @staticmethod
+    def root() -> Path | None:
+        """The pids hierarchy's folder we may create cgroups in, or None."""
+        v1 = Path("/sys/fs/cgroup/pids")
+        if (v1 / "cgroup.procs").exists() and os.access(v1, os.W_OK):
+            return v1
+        for v2 in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")):
+            controllers = v2 / "cgroup.controllers"
+            if controllers.exists() and "pids" in controllers.read_text().split() and os.access(v2, os.W_OK):
+                return v2
+        return None
+
+    @classmethod
+    def create(cls, name: str, tasks: int) -> Path:
+        """A new cgroup ``name`` that holds at most ``tasks`` tasks (processes and threads)."""
+        root = cls.root()
+        if root is None:
+            raise OSError("no writable pids cgroup")
+        parent = root / cls.PARENT
+        parent.mkdir(exist_ok=True)
+        if (root / "cgroup.subtree_control").exists():  # cgroup v2: hand the controller down
+            for folder in (root, parent):
+                try:
+                    (folder / "cgroup.subtree_control").write_text("+pids")
+                except OSError:
+                    pass  # already on, or delegated by whoever set up the hierarchy
+        group = parent / name
+        group.mkdir(exist_ok=True)
+        (group / "pids.max").write_text(str(tasks))
+        return group
+
+    @staticmethod
+    def remove(group: Path) -> None:
+        """Delete the cgroup once it is empty (the kernel's PID namespace ends with the kernel)."""
+        for _ in range(100):
+            try:
+                group.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
 
 
 def socket_root() -> Path:
@@ -82,59 +209,91 @@ def socket_dir() -> Path:
 
 @functools.cache
 def unavailable_reason() -> str | None:
-    """None when namespaces work here; otherwise why not (shown to the instructor)."""
+    """None when the sandbox works here; otherwise why not (shown to the instructor)."""
     if not sys.platform.startswith("linux"):
         return f"the sandbox needs Linux namespaces; this is {sys.platform}"
-    if shutil.which("unshare") is None:
-        return "util-linux's `unshare` is not installed"
-    probe = subprocess.run(UNSHARE + ["--", "true"], capture_output=True, text=True)
+    if shutil.which("bwrap") is None:
+        return ("bubblewrap (`bwrap`) is not installed: run `python -m autograder.sandbox install` "
+                "(Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)")
+    if os.geteuid() == 0 and TaskCgroup.root() is None:
+        return ("the grader runs as root, for whom Linux does not cap processes (RLIMIT_NPROC), and "
+                "there is no writable pids cgroup to cap them instead: grade as an ordinary user")
+    with tempfile.TemporaryDirectory() as sockets:
+        probe = subprocess.run([bwrap(), *Sandbox(None, Path(sockets)).view(), "--", sys.executable, "-c", "pass"],
+                               capture_output=True, text=True)
     if probe.returncode != 0:
-        return (f"`unshare` failed ({probe.stderr.strip() or probe.returncode}); unprivileged user "
-                f"namespaces may be switched off (sysctl kernel.unprivileged_userns_clone=1, or on "
-                f"Ubuntu 24.04+ kernel.apparmor_restrict_unprivileged_userns=0)")
+        return (f"`bwrap` failed ({probe.stderr.strip() or probe.returncode}); unprivileged user namespaces may "
+                f"be switched off (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu 24.04+ "
+                f"kernel.apparmor_restrict_unprivileged_userns=0)")
     return None
 
 
-# --- inside the namespaces ------------------------------------------------------------------
+def install() -> int:
+    """Install Debian's bubblewrap with apt-get (as root or through ``sudo -n``) when it is missing."""
+    if shutil.which("bwrap") is None:
+        if not shutil.which("apt-get"):
+            print("sandbox: bubblewrap is missing; install it with your package manager "
+                  "(dnf install bubblewrap, pacman -S bubblewrap, ...)", file=sys.stderr)
+            return 1
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "update", "-q"],
+                        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "bubblewrap"]):
+            print("sandbox:", " ".join(sudo + command), flush=True)
+            if subprocess.run(sudo + command, env=env).returncode:
+                print(f"sandbox: `{' '.join(command)}` failed; install bubblewrap by hand", file=sys.stderr)
+                return 1
+    unavailable_reason.cache_clear()
+    reason = unavailable_reason()
+    version = subprocess.run([bwrap(), "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"sandbox: {version}: " + (f"NOT usable: {reason}" if reason else "student kernels can be sandboxed"))
+    return 1 if reason else 0
 
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    encode = lambda s: None if s is None else s.encode()  # noqa: E731
-    if libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
 
+# --- inside the box ----------------------------------------------------------------------------
 
-def enter(keep: list[Path], hide: list[Path], limits: Limits) -> None:
-    """Cover ``hide`` with empty file systems, mount ``keep`` back, set the limits, cd to ``keep[0]``."""
-    kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}  # reachable once covered
-    for path in hide:
-        if path.is_dir():  # a folder inside one already covered has vanished: nothing to do
-            _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-    for path, fd in kept.items():
-        if not path.is_dir():
-            path.mkdir(parents=True)
-            _mount(f"/proc/self/fd/{fd}", str(path), None, MS_BIND, None)
-        os.close(fd)
-    for which, value in ((resource.RLIMIT_AS, limits.memory), (resource.RLIMIT_CPU, limits.cpu),
-                         (resource.RLIMIT_FSIZE, limits.fsize), (resource.RLIMIT_CORE, 0)):
+def inside(args) -> None:
+    """Copy the submission in, set the limits, become the kernel."""
+    if args.copy_from and os.path.isdir(args.copy_from):
+        shutil.copytree(args.copy_from, HOME, symlinks=True, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*NOT_COPIED), copy_function=_copy_or_skip)
+    for which, value in ((resource.RLIMIT_AS, args.memory), (resource.RLIMIT_CPU, args.cpu),
+                         (resource.RLIMIT_FSIZE, args.fsize), (resource.RLIMIT_NPROC, args.tasks),
+                         (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(which, (value, value))
-    os.chdir(keep[0])
+    os.execvp(args.command[0], args.command)
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m autograder.sandbox")
-    p.add_argument("--keep", type=Path, action="append", required=True)
-    p.add_argument("--hide", type=Path, action="append", default=[])
-    p.add_argument("--memory", type=int, default=Limits.memory)
-    p.add_argument("--cpu", type=int, default=Limits.cpu)
-    p.add_argument("--fsize", type=int, default=Limits.fsize)
-    p.add_argument("command", nargs=argparse.REMAINDER)
+def _copy_or_skip(source: str, target: str) -> None:
+    """A file that does not fit the working folder is left out (the grader has noted it)."""
+    try:
+        shutil.copy2(source, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autograder.sandbox", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    sub.add_parser("install", help="install bubblewrap with apt-get if it is missing, then check")
+    sub.add_parser("check", help="say whether student kernels can be sandboxed here")
+    box = sub.add_parser("inside", help="(the grader's own step inside the box)")
+    for name, default in vars(Limits()).items():
+        box.add_argument(f"--{name}", type=int, default=default)
+    box.add_argument("--copy-from")
+    box.add_argument("command", nargs=argparse.REMAINDER)
     args = p.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    enter([k.resolve() for k in args.keep], [h.resolve() for h in args.hide], Limits(args.memory, args.cpu, args.fsize))
-    os.execvp(command[0], command)
+    if args.what == "install":
+        return install()
+    if args.what == "check":
+        reason = unavailable_reason()
+        print(f"sandbox: NOT usable: {reason}" if reason else "sandbox: student kernels can be sandboxed")
+        return 1 if reason else 0
+    args.command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    inside(args)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

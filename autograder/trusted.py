@@ -1,16 +1,19 @@
 """Test cells run here, in the grader's process, on the student's answers.
 
 A test cell is instructor code (nbgrader restores it from the gradebook), so it is run with
-the grader's own numpy, nblib and scikit-learn, which no student code has touched. The
-names it uses that the student's notebook defines are fetched from the student's kernel:
+the grader's own numpy, nblib and scikit-learn, which no student code has touched. Where its
+names come from:
 
-- modules and library objects (``np``, ``checks``, ``Perceptron``) are imported afresh here
-  by name, from an allow-list, so a student who replaced ``np.testing`` or ``checks`` in the
-  kernel changed nothing that decides points;
-- plain data (arrays, numbers, lists) is copied over by :mod:`autograder.codec`;
-- the student's functions and objects stay in the kernel and are called through a
-  :class:`Remote` proxy, with nblib's references switched off as the test says (``own_work``)
-  and numpy's error settings (``no_overflow``) carried over.
+- the names the locked setup cell defines (``np``, ``checks``, ``perceptron``, week 4's
+  ``forward``) are the grader's own: the setup cell's source, from the gradebook, is run here
+  first, and nothing of the student's kernel is ever fetched under those names;
+- the names the exercises ask the student to define (those the instructor's solution cells
+  and other locked cells bind) are fetched from the student's kernel: plain data (arrays,
+  numbers, lists) is copied over by :mod:`autograder.codec`; functions and objects stay in
+  the kernel and are called through a :class:`Remote` proxy, with nblib's references
+  switched off as the test says (``own_work``) and numpy's error settings (``no_overflow``)
+  carried over; modules and library objects are imported afresh here, from an allow-list;
+- any other name is not looked up at all.
 
 So the decisive comparison happens outside the student's reach: whatever their kernel
 answers is only ever treated as their answer.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import dataclasses
 import importlib
 import numbers
 import threading
@@ -31,7 +35,7 @@ import numpy as np
 from nbformat.v4 import new_output
 
 from autograder import codec
-from autograder.kernel import Outputs, StudentKernel
+from autograder.kernel import CellTimeout, KernelDied, Outputs, OutOfTime, StudentKernel
 from autograder.release import HIDDEN_TESTS
 
 _MISSING = object()
@@ -98,6 +102,7 @@ class Link:
     def __init__(self, kernel: StudentKernel, timeout: float):
         self.kernel, self.timeout = kernel, timeout
         self.deadline, self.outputs = 0.0, Outputs()
+        self.setup_names: dict[str, object] = {}  # what the setup cells defined, sent by name
 
     def begin(self, outputs: Outputs) -> None:
         self.deadline, self.outputs = time.monotonic() + self.timeout, outputs
@@ -109,33 +114,49 @@ class Link:
         return codec.decode(reply.get("ok"), self.remote)
 
     def remote(self, handle: dict) -> Remote:
+        if not isinstance(handle.get("ref"), int):
+            raise ValueError("your kernel sent a reference the grader does not accept")
         return Remote(self, handle)
 
     def encode(self, value):
         return codec.encode(value, self._reference)
 
-    @staticmethod
-    def _reference(value):
+    def _reference(self, value):
+        """How an argument that is not plain data reaches the student's function."""
         if isinstance(value, Remote):
             return object.__getattribute__(value, "_handle")
         module, qualname = getattr(value, "__module__", ""), getattr(value, "__qualname__", "")
         if module.split(".")[0] in TRUSTED_MODULES and qualname and "<" not in qualname:
             return {"import": [module, qualname]}
+        for name, known in self.setup_names.items():  # the kernel has its own copy, by the same name
+            if known is value:
+                return {"main": name}
+        cls = type(value)
+        if dataclasses.is_dataclass(value) and cls.__module__.split(".")[0] in TRUSTED_MODULES:
+            fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+            return {"dataclass": [cls.__module__, cls.__qualname__], "fields": self.encode(fields)}
         raise codec.NotEncodable(f"the grader cannot send a {type(value).__name__} to your kernel")
 
 
 class TrustedTests:
-    """One submission's test cells, run in order in one namespace of the grader's."""
+    """One submission's test cells, run in order in one namespace of the grader's.
 
-    def __init__(self, kernel: StudentKernel, timeout: float):
+    ``setup``: the sources of the locked setup cells, run here before the first test;
+    ``student_names``: the names that may be fetched from the student's kernel (None: any);
+    ``ready``: a thread that must finish first (:func:`preload`: no two threads import at once).
+    """
+
+    def __init__(self, kernel: StudentKernel, timeout: float, setup=(), student_names=None, ready=None):
         self.link = Link(kernel, timeout)
         self.namespace = {"__name__": "__grader__", "__builtins__": builtins}
-        self.bound: set[str] = set()  # names the test cells assigned themselves: never fetched
+        self.bound: set[str] = set()  # names the grader's own cells assigned: never fetched
+        self.setup, self.student_names, self.ready = list(setup), student_names, ready
 
     def run(self, grade_id: str, source: str) -> list:
         outputs = Outputs()
         self.link.begin(outputs)
         try:
+            self._prepare(outputs)
             tree = ast.parse(source)
             before = self._fetch(_loaded_names(tree))
             value = self._execute(tree, f"<test {grade_id}>", outputs)
@@ -143,13 +164,30 @@ class TrustedTests:
             if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
                 outputs.items.append(new_output("execute_result", {"text/plain": repr(float(value))},
                                                 execution_count=None))
+        except (CellTimeout, KernelDied, OutOfTime):
+            raise  # the grader's own events: the caller notes them
         except Exception as error:  # noqa: BLE001 - any failure is this test's failure, never the grader's
             outputs.items.append(_error_output(error, grade_id, source))
-        return outputs.finish()
+        return outputs
+
+    def _prepare(self, outputs: Outputs) -> None:
+        """Before the first test: wait for the preloaded imports, then run the setup cells here."""
+        if self.ready is not None:
+            self.ready.join()
+            self.ready = None
+        while self.setup:
+            source = self.setup.pop(0)
+            before = dict(self.namespace)
+            self._execute(ast.parse(source), "<setup>", outputs)
+            for name, value in self.namespace.items():
+                if before.get(name, _MISSING) is not value:
+                    self.bound.add(name)
+                    self.link.setup_names[name] = value
 
     def _fetch(self, names: set[str]) -> dict:
         """Put the student's current value of each name the cell uses into the namespace."""
-        wanted = sorted(n for n in names if n not in self.bound and not hasattr(builtins, n))
+        wanted = sorted(n for n in names if n not in self.bound and not hasattr(builtins, n)
+                        and (self.student_names is None or n in self.student_names))
         found = self.link.kernel.request("describe", self.link.deadline, self.link.outputs, names=wanted)
         found = found.get("ok") if isinstance(found, dict) else None
         for name in wanted:
@@ -227,9 +265,12 @@ def preload(sources) -> threading.Thread | None:
     """Start importing the slow frameworks the test cells ``sources`` import, in a thread.
 
     The import then overlaps the student's cells running in their kernel (a separate
-    process), instead of adding its seconds to the first test cell that needs it. A test
-    cell's own ``import keras`` waits for the thread through Python's import lock; an error
-    here is left for that import to raise where it belongs.
+    process), instead of adding its seconds to the first test cell that needs it. The test
+    cells must wait for the thread to finish (``TrustedTests(ready=...)``) before they import
+    anything: two threads importing TensorFlow and Keras at once meet in their circular
+    imports, and Python then hands one of them a half-initialised module (``dataset_ops has
+    no attribute 'DatasetV2'``), which is what a busy batch used to show. An error here is
+    left for the test cell's own import to raise where it belongs.
     """
     wanted = set()
     for source in sources:

@@ -1,84 +1,194 @@
 """The pieces of safe grading, one at a time: the sandbox, the student kernel, the codec and
 the trusted test runner. (tests/test_grading_corpus.py runs them together on a whole class.)"""
 
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 from nbgrader.utils import determine_grade
 from nbformat.v4 import new_code_cell
 
 from autograder import codec
-from autograder.kernel import CellTimeout, KernelDied, Outputs, StudentKernel
-from autograder.sandbox import Limits, Sandbox, unavailable_reason
+from autograder.kernel import MAX_MESSAGE_BYTES, CellTimeout, KernelDied, Outputs, OutOfTime, StudentKernel
+from autograder.sandbox import Limits, unavailable_reason
 from autograder.trusted import TrustedTests
 
-needs_sandbox = pytest.mark.skipif(unavailable_reason() is not None, reason=f"no sandbox: {unavailable_reason()}")
+
+@pytest.fixture(scope="module")
+def sandbox_works():
+    """The sandbox must work where the tests run (the README's setup installs bubblewrap)."""
+    reason = unavailable_reason()
+    assert reason is None, f"no sandbox: {reason}"
 
 
 @pytest.fixture
-def box(tmp_path):
-    """A kernel that works in tmp/work and must not see tmp/secret (nor tmp itself)."""
-    secret = tmp_path / "secret"
-    secret.mkdir()
-    (secret / "answers.txt").write_text("42")
-    work = tmp_path / "grading" / "work"
-    work.mkdir(parents=True)
-    sandbox = Sandbox(keep=[work], hide=[secret, tmp_path / "grading"], limits=Limits(memory=3 * 2**30))
-    kernel = StudentKernel(work, sandbox, timeout=5)
+def box(tmp_path, sandbox_works):
+    """A sandboxed kernel for a submission folder holding one data file, with secrets around it."""
+    submission = tmp_path / "course" / ".grading" / "submitted" / "ada" / "week01"
+    submission.mkdir(parents=True)
+    (submission / "data.csv").write_text("x,y\n1,2\n")
+    (submission / "homework.ipynb").write_text("{}")
+    kernel = StudentKernel(submission, Limits(memory=3 * 2**30, disk=8 * 2**20, tasks=64), timeout=5)
     kernel.start()
-    yield kernel, secret
+    yield kernel
     kernel.stop()
 
 
 def text(outputs) -> str:
-    return "".join(o.get("text", "") for o in outputs)
+    return "".join(o.get("text", "") for o in outputs.finish())
 
 
-@needs_sandbox
-def test_the_sandbox_hides_files_and_the_network(box):
-    kernel, secret = box
-    outputs, error = kernel.run_cell(f"import os\nprint(sorted(os.listdir({str(secret)!r})))\n"
-                                     f"open({str(secret / 'answers.txt')!r})")
-    assert text(outputs).strip() == "[]" and error["ename"] == "FileNotFoundError"
-    outputs, error = kernel.run_cell("open('mine.txt', 'w').write('ok'); print(open('mine.txt').read())")
-    assert text(outputs).strip() == "ok" and error is None  # its own folder works
-    _, error = kernel.run_cell("import socket; socket.create_connection(('1.1.1.1', 53), timeout=2)")
-    assert error["ename"] in ("OSError", "TimeoutError", "ConnectionRefusedError")  # "Network is unreachable"
-    outputs, _ = kernel.run_cell("import os; print(len([p for p in os.listdir('/proc') if p.isdigit()]))")
-    assert int(text(outputs)) <= 3  # its own PID namespace: the kernel and the sandbox's init
+def errors(outputs) -> list[str]:
+    return [o.ename for o in outputs.items if o.output_type == "error"]
 
 
-@needs_sandbox
+def probe(kernel, path, mode="r") -> str:
+    """What the kernel gets when it opens ``path``: "ok" or the error's name."""
+    code = (f"try:\n    open({str(path)!r}, {mode!r}).close()\n    print('ok')\n"
+            f"except OSError as error:\n    print(type(error).__name__, error.errno)")
+    return text(kernel.run_cell(code)).strip()
+
+
+def test_the_kernel_works_in_a_copy_of_its_own_submission(box):
+    out = text(box.run_cell("import os\nprint(os.getcwd(), sorted(os.listdir('.')), open('data.csv').read())"))
+    assert out.startswith("/home/student") and "data.csv" in out and "homework.ipynb" not in out
+    assert "1,2" in out
+    assert text(box.run_cell("open('mine.txt', 'w').write('ok'); print(open('mine.txt').read())")).strip() == "ok"
+
+
+def test_the_kernel_cannot_read_the_course_homes_or_the_machines_tmp(box, tmp_path):
+    from autograder.config import REPO_ROOT
+
+    secret = Path(tempfile.gettempdir()) / f"nnf-secret-{os.getpid()}.txt"  # the machine's /tmp
+    secret.write_text("42")
+    clone = tmp_path / "another-clone" / "solutions"  # a copy of the course the sandbox has never heard of
+    clone.mkdir(parents=True)
+    (clone / "homework.ipynb").write_text("{}")
+    try:
+        for path in [REPO_ROOT / "solutions" / "week01_perceptron" / "homework.ipynb", REPO_ROOT / ".git" / "HEAD",
+                     REPO_ROOT / "README.md", REPO_ROOT / ".cache", secret, clone / "homework.ipynb",
+                     Path.home() / ".bashrc", box.folder / "data.csv"]:
+            assert probe(box, path).startswith("FileNotFoundError"), path
+    finally:
+        secret.unlink()
+    assert text(box.run_cell("import os; print(sorted(os.listdir('/home')))")).strip() == "['student']"
+
+
+def test_the_kernel_cannot_write_the_library_the_environment_or_the_gradebook(box):
+    import site
+
+    import nblib
+    from autograder.config import REPO_ROOT
+
+    for path in [Path(nblib.__file__).parent / "checks.py", REPO_ROOT / "autograder" / "trusted.py",
+                 Path(site.getsitepackages()[0]) / "evil.pth", Path(sys.prefix) / "pyvenv.cfg"]:
+        assert probe(box, path, "a").startswith("OSError 30"), path  # EROFS: read-only file system
+    for path in [REPO_ROOT / ".grading" / "gradebook.db", box.folder / "data.csv"]:
+        assert probe(box, path, "a").startswith("FileNotFoundError"), path
+    # no capability is left to make a read-only mount writable again, or to make a new namespace
+    remount = text(box.run_cell(f"import subprocess\nprint(subprocess.run(['mount', '-o', 'remount,rw', "
+                                f"{str(Path(nblib.__file__).parent)!r}]).returncode)"))
+    assert remount.strip().splitlines()[-1] != "0"
+    unshare = text(box.run_cell("print(subprocess.run(['unshare', '--user', 'true']).returncode)"))
+    assert unshare.strip().splitlines()[-1] != "0"
+
+
+def test_no_network_and_no_other_process(box):
+    outputs = box.run_cell("import socket; socket.create_connection(('1.1.1.1', 53), timeout=2)")
+    assert errors(outputs) and errors(outputs)[0] in ("OSError", "TimeoutError", "ConnectionRefusedError")
+    count = text(box.run_cell("import os; print(len([p for p in os.listdir('/proc') if p.isdigit()]))"))
+    assert int(count) <= 3  # its own PID namespace: bwrap's init, the kernel
+
+
 def test_memory_is_bounded(box):
-    kernel, _ = box
-    _, error = kernel.run_cell("import numpy as np\nhog = np.ones(2**32)")  # 32 GiB
-    assert error["ename"] == "MemoryError"
+    assert errors(box.run_cell("import numpy as np\nhog = np.ones(2**32)")) == ["MemoryError"]  # 32 GiB
 
 
-@needs_sandbox
+def test_a_bounded_fork_bomb_stops_at_the_task_limit(box):
+    # 300 children that each sleep 3 s: the box allows 64 tasks (the kernel's own threads included)
+    code = ("import os, time\nstarted = 0\ntry:\n    for _ in range(300):\n        if os.fork() == 0:\n"
+            "            time.sleep(3)\n            os._exit(0)\n        started += 1\n"
+            "except OSError as error:\n    print('stopped', error.errno)\nprint('started', started)")
+    out = text(box.run_cell(code))
+    assert "stopped 11" in out  # EAGAIN
+    assert int(out.split("started")[-1]) < 64
+
+
+def test_the_working_folder_is_bounded(box):
+    code = ("chunk = b'x' * 2**20\ntry:\n    for i in range(64):\n        open(f'f{i}', 'wb').write(chunk)\n"
+            "except OSError as error:\n    print('stopped', error.errno, i)")
+    assert "stopped 28" in text(box.run_cell(code))  # ENOSPC after about 8 MiB
+
+
 def test_a_loop_that_ignores_sigint_costs_only_its_cell(box):
-    kernel, _ = box
-    kernel.run_cell("x = 41")
+    box.run_cell("x = 41")
     with pytest.raises(CellTimeout):
-        kernel.run_cell("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")
-    outputs, error = kernel.run_cell("print(x + 1)")  # a fresh kernel, earlier cells replayed
-    assert text(outputs).strip() == "42" and error is None
+        box.run_cell("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")
+    assert text(box.run_cell("print(x + 1)")).strip() == "42"  # a fresh kernel, earlier cells replayed
 
 
-@needs_sandbox
 def test_os_exit_costs_only_its_cell(box):
-    kernel, _ = box
-    kernel.run_cell("y = 'kept'")
+    box.run_cell("y = 'kept'")
     with pytest.raises(KernelDied, match="ended the Python process"):
-        kernel.run_cell("import os; os._exit(1)")
-    assert text(kernel.run_cell("print(y)")[0]).strip() == "kept"
+        box.run_cell("import os; os._exit(1)")
+    assert text(box.run_cell("print(y)")).strip() == "kept"
 
 
-@needs_sandbox
 def test_a_20_mb_line_is_cut(box):
-    kernel, _ = box
-    outputs, _ = kernel.run_cell("print('x' * 20_000_000)")
-    assert 90_000 < len(text(outputs)) < 110_000
-    assert "19,9" in text(outputs) and "cut by the grader" in text(outputs)
+    outputs = box.run_cell("print('x' * 20_000_000)")
+    out = text(outputs)
+    assert 90_000 < len(out) < 110_000 and outputs.cut > 19_000_000
+    assert "19,9" in out and "cut by the grader" in out
+
+
+def test_the_submission_budget_bounds_cells_that_stay_under_the_cell_limit(sandbox_works, tmp_path):
+    # Each cell sleeps just under the 3 s cell limit; every timeout replays the finished ones.
+    kernel = StudentKernel(tmp_path, Limits(), timeout=3, budget=8)
+    kernel.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(OutOfTime, match="time budget of 8 s"):
+            for _ in range(10):
+                kernel.run_cell("import time; time.sleep(2.5)")
+    finally:
+        kernel.stop()
+    assert time.monotonic() - start < 10
+
+
+def test_during_a_request_only_prints_and_the_one_reply_are_taken(box):
+    # The student's kernel answers the grader's request, and also sends a result, an error and a display.
+    box.run_cell("import autograder.agent as agent\nfrom IPython.display import display, HTML\n"
+                 "honest = agent.handle\n"
+                 "def handle(request):\n    print('hello from the kernel')\n    display(HTML('<b>x</b>'))\n"
+                 "    get_ipython().display_pub.publish({'text/plain': '-1'})\n    honest(request)\n"
+                 "agent.handle = handle")
+    outputs = Outputs()
+    reply = box.request("describe", time.monotonic() + 5, outputs, names=["honest"])
+    assert "honest" in reply["ok"]
+    kept = outputs.finish()
+    assert [o.output_type for o in kept] == ["stream"] and "hello from the kernel" in kept[0].text
+    box.run_cell("def handle(request):\n    honest(request)\n    honest(request)\nagent.handle = handle")
+    twice = box.request("describe", time.monotonic() + 5, Outputs(), names=["honest"])
+    assert "more than once" in twice["error"]["evalue"]
+
+
+def test_malformed_messages_are_dropped_and_counted(box):
+    code = ("from IPython.display import publish_display_data\n"
+            "get_ipython().display_pub.session.send(get_ipython().display_pub.pub_socket, 'display_data',\n"
+            "    {'data': 7, 'metadata': None}, parent=get_ipython().display_pub.parent_header)\nprint('after')")
+    outputs = box.run_cell(code)
+    assert text(outputs).strip() == "after" and box.malformed == 1
+
+
+def test_a_message_over_the_size_limit_never_reaches_the_grader(box, monkeypatch):
+    assert MAX_MESSAGE_BYTES <= 128 * 2**20
+    box.run_cell("from IPython.display import display\nbig = {'text/plain': 'x' * (200 * 2**20)}\n"
+                 "display(big, raw=True)")  # 200 MiB: ZeroMQ drops it and the connection
+    assert text(box.run_cell("print('still here')")).strip().endswith("still here")
 
 
 def test_outputs_keep_every_error_even_past_the_limit():
@@ -125,7 +235,7 @@ def _graded(source, points=2):
     cell = new_code_cell(source)
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": points,
                                  "locked": True, "schema_version": 3}
-    cell.outputs = TrustedTests(_NoKernel(), timeout=5).run("t", source)
+    cell.outputs = TrustedTests(_NoKernel(), timeout=5).run("t", source).finish()
     return cell
 
 
