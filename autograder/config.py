@@ -68,7 +68,7 @@ def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None
     c.SafeExecute.notes_dir = str(workdir / "notes")
     c.GenerateFeedback.preprocessors = _feedback_steps()
     # The formgrader shows a submission through its own HTMLExporter, which runs these too
-    # (they run once per page when GenerateFeedback's exporter has them twice).
+    # (GenerateFeedback's exporter then has them twice, which is harmless).
     c.HTMLExporter.preprocessors = ["autograder.inert.InertOutputs", "autograder.inert.InertMarkdown"]
     c.NbGrader.logfile = str(workdir / "nbgrader.log")
     return c

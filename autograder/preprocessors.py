@@ -15,6 +15,7 @@ from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Float, Int, Unicode
 
 from autograder.config import CELL_TIMEOUT
+from autograder.inert import markdown_text
 from autograder.kernel import BUDGET, CellTimeout, KernelDied, OutOfTime, StudentKernel
 from autograder.release import HIDDEN_TESTS
 from autograder.sandbox import NOT_COPIED, Limits, unavailable_reason
@@ -122,11 +123,6 @@ class SafeExecute(NbGraderPreprocessor):
         path.parent.mkdir(parents=True, exist_ok=True)
         earlier = json.loads(path.read_text()) if path.exists() else []
         path.write_text(json.dumps(earlier + notes, indent=1))
-
-
-def markdown_text(text: str) -> str:  # TODO: autograder.inert
-    import html
-    return html.escape(text)
 
 
 def _grader_error(error: Exception):

@@ -100,8 +100,28 @@ def _num(x: float) -> str:
     return format(round(x, 4), "g")
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str) -> str:
+    """A text cell that no spreadsheet runs as a formula: a leading ``'`` where it would be one.
+
+    OWASP's advice for CSV injection: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return gets a single quote in front, which Excel and LibreOffice show as text.
+    Only text columns go through this; scores are written as numbers (``-0.5`` stays a number).
+
+    >>> spreadsheet_text("=SUM(1+1)*cmd|' /C calc'!A0"), spreadsheet_text("ada")
+    ("'=SUM(1+1)*cmd|' /C calc'!A0", 'ada')
+    """
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def write_csv(rows: list[Row], path: Path) -> None:
-    """One line per row: student, week, one column per exercise, total, max, needs_manual_grading, notes."""
+    """One line per row: student, week, one column per exercise, total, max, needs_manual_grading, notes.
+
+    Text that a student or a file name controls (student, week, headers, notes) cannot start
+    a formula (:func:`spreadsheet_text`)."""
     multi = len({r.week for r in rows}) > 1
     columns: dict[tuple[str, str], str] = {}  # (week, exercise) -> header, first-seen order
     for r in rows:
@@ -110,14 +130,16 @@ def write_csv(rows: list[Row], path: Path) -> None:
             columns.setdefault((r.week, name), f"{prefix}{name} (/{_num(max_score)})")
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(["student", "week", *columns.values(), "total", "max", "needs_manual_grading", "notes"])
+        out.writerow([spreadsheet_text(h) for h in
+                      ["student", "week", *columns.values(), "total", "max", "needs_manual_grading", "notes"]])
         for r in rows:
             cells = []
             for week, name in columns:
                 score = r.exercises.get(name, (None, 0.0))[0] if week == r.week else None
                 cells.append("" if score is None else _num(score))
-            out.writerow([r.student, r.week, *cells, _num(r.score), _num(r.max_score),
-                          "yes" if r.needs_manual_grade else "no", " | ".join(r.notes)])
+            out.writerow([spreadsheet_text(r.student), spreadsheet_text(r.week), *cells, _num(r.score),
+                          _num(r.max_score), "yes" if r.needs_manual_grade else "no",
+                          spreadsheet_text(" | ".join(r.notes))])
 
 
 @dataclass

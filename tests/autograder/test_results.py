@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -230,3 +231,45 @@ def test_plot_writes_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = matplotlib.image.imread(path)
     assert image.shape[:2] == (300, 800)  # 8 x (2 + 0.5 * 2) inches at 100 dpi
+
+
+# A cell a spreadsheet would run as a formula (OWASP's list: = + - @ tab CR), in every text column.
+FORMULAS = ["=SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=1"]
+
+
+def test_csv_text_cannot_start_a_formula(tmp_path):
+    rows = [Row(student, week, {exercise: (1.0, 2.0)}, -0.5, 2.0, False, [note, "fine"])
+            for student, week, exercise, note in zip(FORMULAS, FORMULAS[1:] + FORMULAS[:1],
+                                                     FORMULAS[2:] + FORMULAS[:2], FORMULAS[3:] + FORMULAS[:3])]
+    path = tmp_path / "grades.csv"
+    write_csv(rows, path)
+    with open(path, newline="", encoding="utf-8") as f:
+        table = list(csv.reader(f))
+    header, lines = table[0], table[1:]
+    assert len(lines) == len(FORMULAS)
+    for text in header + [cell for line in lines for cell in (line[0], line[1], line[-1])]:
+        assert not text.startswith(("=", "+", "-", "@", "\t", "\r")), text
+    # the original text follows the quote, whole
+    assert [line[0] for line in lines] == ["'" + s for s in FORMULAS]
+    assert lines[0][-1] == "'" + FORMULAS[3] + " | fine"
+    assert header[2].startswith("'") and FORMULAS[2] in header[2]
+    # numbers stay numbers: a negative total is not quoted
+    totals = {line[header.index("total")] for line in lines}
+    assert totals == {"-0.5"}
+
+
+def test_csv_ordinary_text_is_unchanged(tmp_path):
+    path = tmp_path / "grades.csv"
+    write_csv([Row("zoe_o_brien", "week01", {"add": (3.0, 3.0)}, 3.0, 3.0, False, ["late by 2 days"])], path)
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "student,week,add (/3),total,max,needs_manual_grading,notes",
+        "zoe_o_brien,week01,3,3,3,no,late by 2 days",
+    ]
+
+
+def test_csv_exercise_header_of_a_single_week(tmp_path):
+    path = tmp_path / "grades.csv"
+    write_csv([Row("ada", "week01", {"=HYPERLINK(\"http://x\")": (1.0, 1.0)}, 1.0, 1.0, False, [])], path)
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    assert header[2] == "'=HYPERLINK(\"http://x\") (/1)"
