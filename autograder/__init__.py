@@ -1,8 +1,15 @@
 """autograder: the course's thin layer over nbgrader.
 
-- ``config``: where everything lives (repository root = course directory, ``solutions/`` =
-  source, ``notebooks/`` = release, a git-ignored working directory for the rest).
-- ``preprocessors``: the grading rules we change in nbgrader (stderr is not a failure).
-- ``release``: regenerate ``notebooks/`` and prove nothing secret leaked into it.
-- ``cli``: ``python -m autograder release | grade | feedback | export``.
+How a submission becomes a grade (``python -m autograder grade``, in ``cli``):
+
+- ``collect``: an LMS download -> ``<workdir>/submitted/<student>/<week>/``; ``honesty`` notes
+  functions that are nblib's reference answers copied.
+- ``config``: nbgrader's configuration, with the steps below in place of its own.
+- ``preprocessors``: ``RestoreFlags`` takes every cell's flags from the gradebook;
+  ``SafeExecute`` runs the student's cells in a ``kernel`` boxed by ``sandbox`` and each test
+  cell in the grader (``trusted``), reaching the student's functions through the ``agent`` in
+  their kernel with plain data only (``codec``).
+- ``inert``: outputs, notes and markdown made safe to open (feedback, formgrader).
+- ``results``: the gradebook -> CSV, statistics and a plot; ``release``: ``notebooks/`` from
+  ``solutions/``, checked for leaks.
 """

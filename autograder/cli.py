@@ -19,9 +19,10 @@ import argparse
 import hashlib
 import json
 import os
-import queue
 import resource
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -250,7 +251,7 @@ def _answers_fingerprint(folder: Path, blanks: dict[str, set[str]]) -> str | Non
 GRADER_MEMORY = 6 * 2**30  # bytes of address space for one grading worker (TensorFlow takes about 1.3)
 
 
-def _autograde_all(course: Course, todo, jobs: int):
+def _autograde_all(course: Course, todo, jobs: int, grade=None):
     """Yield ((student, week), result) as each submission finishes, in worker processes.
 
     A worker that dies (a crash, the memory cap) takes down the pool and every submission in
@@ -263,31 +264,34 @@ def _autograde_all(course: Course, todo, jobs: int):
     # job per core, more threads only fight over the cores (a fit measured 8x slower).
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
-    began = get_context("spawn").Queue()
+    began = Path(tempfile.mkdtemp(prefix="nnf-workers-"))  # each worker's current submission, by pid
     remaining, alone = list(todo), []
-    while remaining:
-        broken = []
-        for key, result in _grade_in_pool(course, remaining, jobs, began):
-            if result is None:
-                broken.append(key)
-            else:
-                yield key, result
-        started = _drain(began)
-        remaining = [key for key in broken if key not in started]
-        alone += [key for key in broken if key in started]
-    for key in alone:
-        for _, result in _grade_in_pool(course, [key], 1, began):
-            yield key, result or {"success": False, "seconds": 0.0,
-                                  "error": f"the grader's worker process died while grading {key[0]}/{key[1]} "
-                                           f"(a crash, or more than {GRADER_MEMORY / 2**30:.0f} GiB of memory)\n"}
+    try:
+        while remaining:
+            broken = []
+            for key, result in _grade_in_pool(course, remaining, jobs, began, grade):
+                if result is None:
+                    broken.append(key)
+                else:
+                    yield key, result
+            started = {tuple(json.loads(p.read_text())) for p in began.iterdir()}
+            remaining = [key for key in broken if key not in started]
+            alone += [key for key in broken if key in started]
+        for key in alone:
+            for _, result in _grade_in_pool(course, [key], 1, began, grade):
+                yield key, result or {"success": False, "seconds": 0.0,
+                                      "error": f"the grader's worker process died while grading {key[0]}/{key[1]} "
+                                               f"(a crash, or more than {GRADER_MEMORY / 2**30:.0f} GiB of memory)\n"}
+    finally:
+        shutil.rmtree(began, ignore_errors=True)
 
 
-def _grade_in_pool(course: Course, keys, jobs: int, began):
+def _grade_in_pool(course: Course, keys, jobs: int, began, grade=None):
     """(key, result) for each key; result None when its worker process died."""
-    arguments = {key: (course.dir, course.workdir, course.options, *key) for key in keys}
+    arguments = {key: (grade or _autograde, course.dir, course.workdir, course.options, *key) for key in keys}
     with ProcessPoolExecutor(min(jobs, len(keys)), mp_context=get_context("spawn"), initializer=_worker_start,
                              initargs=(began,)) as pool:
-        futures = {pool.submit(_autograde, *args): key for key, args in arguments.items()}
+        futures = {pool.submit(_in_worker, *args): key for key, args in arguments.items()}
         for future in as_completed(futures):
             try:
                 yield futures[future], future.result()
@@ -297,30 +301,25 @@ def _grade_in_pool(course: Course, keys, jobs: int, began):
                 yield futures[future], {"success": False, "error": f"worker failed: {error!r}\n", "seconds": 0.0}
 
 
-_began = None  # in a worker: where it says which submission it starts on
+_began: Path | None = None  # in a worker: the folder where it says which submission it is on
 
 
-def _worker_start(began) -> None:
+def _worker_start(began: Path) -> None:
     global _began
     _began = began
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (GRADER_MEMORY, hard))  # kernels set their own below `hard`
 
 
-def _drain(began) -> set:
-    found = set()
-    while True:
-        try:
-            found.add(tuple(began.get(timeout=0.2)))
-        except queue.Empty:
-            return found
+def _in_worker(grade, course_dir, workdir, options, student, week) -> dict:
+    """Say which submission this worker begins (a file per worker), then grade it."""
+    (_began / str(os.getpid())).write_text(json.dumps([student, week]))
+    return grade(course_dir, workdir, options, student, week)
 
 
 def _autograde(course_dir: Path, workdir: Path, options: dict, student: str, week: str) -> dict:
     """Grade one submission with nbgrader (in a worker process)."""
     _quiet_environment()
-    if _began is not None:
-        _began.put((student, week))
     start = time.perf_counter()
     course = Course(course_dir, workdir, options)
     folder = course.workdir / "submitted" / student / week
@@ -334,8 +333,6 @@ def _autograde(course_dir: Path, workdir: Path, options: dict, student: str, wee
 def _zero_without_notebooks(course: Course, student: str, week: str) -> dict:
     """Nothing gradable was submitted: record zeros, as nbgrader does for one missing notebook
     (nbgrader itself refuses a submission without any notebook)."""
-    import shutil
-
     shutil.rmtree(course.workdir / "autograded" / student / week, ignore_errors=True)
     with course.gradebook() as gradebook:
         gradebook.update_or_create_student(student)

@@ -1,0 +1,24 @@
+"""Grading workers: one that dies, or hits its memory cap, costs only its own submission."""
+
+import os
+
+from autograder import cli
+
+
+def grade_or_die(course_dir, workdir, options, student, week):
+    """Stands in for one submission's grading in a worker process."""
+    if student == "killer":
+        os._exit(9)  # as the kernel's OOM killer or a segfault would end the worker
+    if student == "hog":
+        bytearray(8 * 2**30)  # more than the worker's address space
+    return {"success": True, "seconds": 0.0, "student": student}
+
+
+def test_a_worker_that_dies_or_runs_out_of_memory_costs_only_its_submission(tmp_path):
+    course = cli.Course(tmp_path / "course", tmp_path / "work")
+    todo = [(name, "week01") for name in ("ada", "killer", "bob", "hog", "cyd", "dan")]
+    results = dict(cli._autograde_all(course, todo, 2, grade=grade_or_die))
+    assert sorted(results) == sorted(todo)  # everyone got a result, once
+    assert {k[0] for k, r in results.items() if r["success"]} == {"ada", "bob", "cyd", "dan"}
+    assert "worker process died" in results[("killer", "week01")]["error"]
+    assert "MemoryError" in results[("hog", "week01")]["error"]
