@@ -228,21 +228,25 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def install() -> int:
-    """Install Debian's bubblewrap with apt-get (as root or through ``sudo -n``) when it is missing."""
-    if shutil.which("bwrap") is None:
-        if not shutil.which("apt-get"):
-            print("sandbox: bubblewrap is missing; install it with your package manager "
-                  "(dnf install bubblewrap, pacman -S bubblewrap, ...)", file=sys.stderr)
+def apt_install(package: str, purpose: str) -> int:
+    """Install a Debian package with apt-get, as root or through ``sudo -n``; the exit status."""
+    if not shutil.which("apt-get"):
+        print(f"{purpose}: {package} is missing; install it with your package manager", file=sys.stderr)
+        return 1
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]):
+        print(f"{purpose}:", " ".join(sudo + command), flush=True)
+        if subprocess.run(sudo + command, env=env).returncode:
+            print(f"{purpose}: `{' '.join(command)}` failed; install {package} by hand", file=sys.stderr)
             return 1
-        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update", "-q"],
-                        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "bubblewrap"]):
-            print("sandbox:", " ".join(sudo + command), flush=True)
-            if subprocess.run(sudo + command, env=env).returncode:
-                print(f"sandbox: `{' '.join(command)}` failed; install bubblewrap by hand", file=sys.stderr)
-                return 1
+    return 0
+
+
+def install() -> int:
+    """Install Debian's bubblewrap when it is missing, then say whether the sandbox works."""
+    if shutil.which("bwrap") is None and apt_install("bubblewrap", "sandbox"):
+        return 1
     unavailable_reason.cache_clear()
     reason = unavailable_reason()
     version = subprocess.run([bwrap(), "--version"], capture_output=True, text=True).stdout.strip()

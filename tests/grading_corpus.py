@@ -83,7 +83,9 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
     minus = lambda *exercises: FULL - sum(POINTS[e] for e in exercises)  # noqa: E731
     hw = "homework.ipynb"
     secrets = [f"{course_dir}/solutions/{WEEK}/{hw}", f"{repo_dir}/solutions/{WEEK}/{hw}",
-               f"{workdir}/gradebook.db", f"{workdir}/submitted/ada/{WEEK}/{hw}", f"{repo_dir}/.git/HEAD"]
+               f"{workdir}/gradebook.db", f"{workdir}/submitted/ada/{WEEK}/{hw}", f"{repo_dir}/.git/HEAD",
+               f"{repo_dir}/.cache/browser-course/solutions/{WEEK}/{hw}",  # the browser tests' copy
+               f"{course_dir.parent}/another-clone/solutions/{WEEK}/{hw}"]  # a clone the grader never heard of
     steal = (f"import json\nfor path in {secrets!r}:\n"
              "    try:\n        print(path, 'READ', len(open(path, 'rb').read()))\n"
              "    except OSError as error:\n        print(path, 'blocked:', type(error).__name__)\n"
@@ -116,9 +118,34 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
             "np.allclose = np.array_equal = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
             "np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)")))}),
         Case("steal_solutions", 0.0, "lost points in", {hw: _bytes(_insert_after(blank, "setup", steal))}),
+        Case("forged_result", 0.0, "lost points in", {hw: _bytes(_insert_after(blank, "setup", FORGED_RESULT))}),
+        Case("rebind_checks", 0.0, "lost points in", {hw: _bytes(_insert_after(
+            _with(blank, logic_weights=WRONG["logic_weights"]), "setup", REBIND_CHECKS))}),
+        Case("patch_library", 0.0, "lost points in", {hw: _bytes(_insert_after(wrong, "setup", PATCH_LIBRARY))}),
+        Case("plant_pth", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", PLANT_PTH))}),
+        Case("zz_honest_partial", minus("train_perceptron", "converges", "multi_output_forward"), "lost points in",
+             {hw: _bytes(_with(blank, **{k: _cell(solution, k).source for k in ("predict", "sigmoid_neuron", "logic_weights")}))}),
         Case("tamper_gradebook", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", tamper))}),
         Case("network", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", (
             "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)")))}),
+        # --- nblib's own answer, copied with other names: full marks, and a note for the instructor
+        Case("copied_reference", FULL, "matches nblib.perceptron.multi_output_forward", {hw: _bytes(_with(
+            solution, multi_output_forward=COPIED_REFERENCE))}),
+        # --- attacks on the instructor: live HTML, a forged grader event, a formula, broken messages and flags
+        Case("html_outputs", FULL, "all automatic tests passed", {hw: _bytes(_with(_insert_after(
+            solution, "setup", HTML_OUTPUTS), xor_explanation=HTML_ANSWER))}),
+        Case("forged_timeout", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", (
+            "class CellTimeout(Exception):\n    pass\n\nraise CellTimeout('your code was stopped after 1 s')")))}),
+        Case("=SUM(1+1)", FULL, "renamed", {"=HYPERLINK(1).ipynb": good}),
+        Case("malformed_message", FULL, "could not read", {hw: _bytes(_insert_after(solution, "setup", MALFORMED))}),
+        Case("reflagged_hidden", FULL, "same answers", {hw: _bytes(_reflag(solution, "predict_hidden"))}),
+        Case("many_replies", minus("predict"), "lost points in", {hw: _bytes(_with(
+            solution, predict=_function_body(solution, "predict", MANY_REPLIES)))}),
+        # --- a submission is bounded in what it can cost
+        Case("fork_bomb", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", FORK_BOMB))}),
+        Case("disk_filler", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", DISK_FILLER))}),
+        Case("slow_cells", 0.0, "time budget", {hw: _bytes(_insert_cells_after(
+            solution, "setup", ["import time\ntime.sleep(SLEEP)".replace("SLEEP", str(SLOW_CELL))] * SLOW_CELLS))}),
         # --- code that hangs, exits or crashes: only its own exercise is lost
         Case("sigint_loop", minus("train_perceptron", "converges"), "stopped after", {hw: _bytes(_with(
             solution, train_perceptron=_cell(solution, "train_perceptron").source
@@ -168,6 +195,117 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
         Case("extra_files", FULL, "all automatic tests passed",
              {hw: restyled.replace(b"Z = X @ W + b", b"Z = X @ W + b  # (N, M)"), "helpers.py": b"def sign(x):\n    return 1 if x >= 0 else 0\n", "data.csv": b"x,y\n1,2\n"}),
     ]
+
+
+COPIED_REFERENCE = """from nblib._validation import as_layer
+
+
+def multi_output_forward(inputs, weights, bias):
+    inputs, weights, bias = as_layer(inputs, weights, bias)
+    return inputs @ weights + bias
+"""
+
+BUDGET = 40      # seconds a submission may take in the corpus batch (python -m autograder grade --budget)
+SLOW_CELL, SLOW_CELLS = 8, 6  # cells that each stay under the 10 s cell limit, 48 s in all
+
+# The kernel's agent is replaced: it answers the grader, and also sends a result of -1 on the
+# request, which stock nbgrader would read as full points for the test cell.
+FORGED_RESULT = """import autograder.agent as agent
+honest = agent.handle
+def handle(request):
+    get_ipython().display_pub.session.send(get_ipython().display_pub.pub_socket, 'execute_result',
+        {'data': {'text/plain': '-1'}, 'metadata': {}, 'execution_count': 1},
+        parent=get_ipython().display_pub.parent_header)
+    honest(request)
+agent.handle = handle
+"""
+
+REBIND_CHECKS = """import contextlib, types
+noop = lambda *a, **k: None
+checks = types.SimpleNamespace(**{name: noop for name in dir(checks) if not name.startswith('_')})
+checks.own_work = checks.no_overflow = lambda *a, **k: contextlib.nullcontext()
+"""
+
+# Appends no-op asserts to the course's own library, for everyone graded after.
+PATCH_LIBRARY = """import nblib, autograder, os
+for path in [os.path.join(os.path.dirname(nblib.__file__), 'checks.py'),
+             os.path.join(os.path.dirname(autograder.__file__), 'trusted.py')]:
+    try:
+        with open(path, 'a') as f:
+            f.write('\\ndef assert_close(*a, **k):\\n    pass\\n')
+        print(path, 'PATCHED')
+    except OSError as error:
+        print(path, 'blocked:', type(error).__name__)
+"""
+
+# A .pth file runs at every Python start-up: this one would zero the gradebook for everyone.
+PLANT_PTH = """import site
+for folder in site.getsitepackages():
+    try:
+        open(folder + '/zz_grades.pth', 'w').write("import sqlite3, glob; [sqlite3.connect(p).execute('UPDATE grade SET auto_score = 0') for p in glob.glob('/**/gradebook.db', recursive=True)]\\n")
+        print(folder, 'PLANTED')
+    except OSError as error:
+        print(folder, 'blocked:', type(error).__name__)
+"""
+
+HTML_OUTPUTS = """from IPython.display import HTML, SVG, Javascript, display
+display(HTML('<script>window.__pwned_script = 1</script><img src=x onerror="window.__pwned_img = 1">'))
+display(HTML('<a href="javascript:window.__pwned_link = 1" id=link>click</a>'))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned_svg = 1"><circle r="4"/></svg>'))
+display(Javascript('window.__pwned_js = 1'))
+"""
+
+HTML_ANSWER = """A perceptron draws one line. <img src=x onerror="window.__pwned_answer = 1"><script>window.__pwned_answer = 1</script>"""
+
+MALFORMED = """session, socket = get_ipython().display_pub.session, get_ipython().display_pub.pub_socket
+parent = get_ipython().display_pub.parent_header
+session.send(socket, 'display_data', {'data': 7, 'metadata': None}, parent=parent)
+session.send(socket, 'stream', {'name': ['x'], 'text': None}, parent=parent)
+session.send(socket, 'error', {'ename': 1}, parent=parent)
+"""
+
+MANY_REPLIES = ("from IPython.display import publish_display_data\n"
+                "    for _ in range(30):\n"
+                "        publish_display_data({'application/vnd.nnf-grader+json': {'ok': 'x' * 4_000_000}})")
+
+FORK_BOMB = """import os, time
+started = 0
+try:
+    for _ in range(1000):
+        if os.fork() == 0:
+            time.sleep(2)
+            os._exit(0)
+        started += 1
+except OSError as error:
+    print('the box stopped the fork bomb after', started, 'children:', error)
+for _ in range(started):
+    os.wait()  # the children are gone, and their places free again
+"""
+
+DISK_FILLER = """written = 0
+try:
+    for i in range(1000):
+        open(f'filler{i}', 'wb').write(b'x' * 2**20)
+        written += 1
+except OSError as error:
+    print('the box stopped the disk filler after', written, 'MiB:', error)
+import os
+for i in range(written):
+    os.remove(f'filler{i}')
+"""
+
+
+def _reflag(nb, grade_id):
+    """A copy of ``nb`` with a hidden test cell flagged as a solution the student may edit."""
+    nb = copy.deepcopy(nb)
+    _cell(nb, grade_id).metadata.nbgrader.update(solution=True, locked=False)
+    return nb
+
+
+def _insert_cells_after(nb, grade_id, sources):
+    for source in reversed(sources):
+        nb = _insert_after(nb, grade_id, source)
+    return nb
 
 
 def _duplicate(nb, *grade_ids):

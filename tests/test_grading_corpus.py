@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -39,14 +40,36 @@ def batch(tmp_path_factory):
     shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     cli(course, "release", WEEK)
     workdir = course / ".grading"
+    clone = course.parent / "another-clone" / "solutions"  # a copy of the course the grader never heard of
+    shutil.copytree(ROOT / "solutions" / WEEK, clone / WEEK)
     cases = grading_corpus.cases(course, workdir, ROOT)
     grading_corpus.write(cases, workdir / "submitted")
-    first = cli(course, "grade", WEEK, "--timeout", TIMEOUT)
+    library = library_fingerprint()
+    limits = ("--timeout", TIMEOUT, "--budget", str(grading_corpus.BUDGET))
+    first = cli(course, "grade", WEEK, *limits)
     cli(course, "export", "--to", str(course / "first.csv"))
-    second = cli(course, "grade", WEEK, "--timeout", TIMEOUT)
+    second = cli(course, "grade", WEEK, *limits)
+    after = library_fingerprint()
+    changed = sorted(path for path in set(library) | set(after) if library.get(path) != after.get(path))
     cli(course, "export", "--to", str(course / "second.csv"))
     cli(course, "feedback", WEEK)
-    return course, workdir, {c.student: c for c in cases}, first, second
+    return course, workdir, {c.student: c for c in cases}, first, second, changed
+
+
+def library_fingerprint() -> dict[str, str]:
+    """A hash of every file of nblib, autograder and the environment's site-packages top level."""
+    import hashlib
+    import site
+
+    folders = [ROOT / "nblib", ROOT / "autograder", *map(Path, site.getsitepackages())]
+    files = [p for folder in folders for p in (folder.glob("*") if "site-packages" in str(folder) else folder.rglob("*.py"))
+             if p.is_file()]
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def outputs_text(workdir, student) -> str:
+    nb = nbformat.read(workdir / "autograded" / student / WEEK / "homework.ipynb", as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
 def summary_lines(output: str) -> dict[str, str]:
@@ -55,19 +78,19 @@ def summary_lines(output: str) -> dict[str, str]:
 
 
 def test_the_corpus_is_big_enough(batch):
-    _, _, cases, _, _ = batch
+    _, _, cases, _, _, _ = batch
     assert len(cases) >= 25 + 3  # 25 bad ones at least, plus good students to compare with
 
 
 def test_every_submission_gets_what_its_valid_work_earns(batch):
-    _, workdir, cases, _, _ = batch
+    _, workdir, cases, _, _, _ = batch
     with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gradebook:
         scores = {s.student.id: s.score for s in gradebook.find_assignment(WEEK).submissions}
     assert scores == {name: case.expected for name, case in cases.items()}
 
 
 def test_every_submission_gets_a_line_saying_what_happened(batch):
-    _, _, cases, first, second = batch
+    _, _, cases, first, second, _ = batch
     for output in (first, second):
         lines = summary_lines(output)
         assert set(lines) == set(cases)
@@ -77,7 +100,7 @@ def test_every_submission_gets_a_line_saying_what_happened(batch):
 
 
 def test_grading_twice_gives_identical_csv(batch):
-    course, _, cases, _, _ = batch
+    course, _, cases, _, _, _ = batch
     first, second = (course / "first.csv").read_bytes(), (course / "second.csv").read_bytes()
     assert first == second
     rows = list(csv.DictReader(first.decode().splitlines()))
@@ -86,10 +109,14 @@ def test_grading_twice_gives_identical_csv(batch):
 
 
 def test_student_code_saw_no_secret_and_changed_no_file(batch):
-    _, workdir, _, _, _ = batch
-    thief = nbformat.read(workdir / "autograded" / "steal_solutions" / WEEK / "homework.ipynb", as_version=4)
-    printed = "".join(o.get("text", "") for c in thief.cells if c.cell_type == "code" for o in c.outputs)
-    assert printed.count("blocked") == 5 and "READ" not in printed, printed
+    _, workdir, _, _, _, changed = batch
+    assert not changed, f"a submission changed the course's code or its environment: {changed}"
+    printed = outputs_text(workdir, "steal_solutions")
+    assert printed.count("blocked") == 7 and "READ" not in printed, printed
+    patched = outputs_text(workdir, "patch_library")
+    assert patched.count("blocked: OSError") == 2 and "PATCHED" not in patched, patched  # read-only
+    planted = outputs_text(workdir, "plant_pth")
+    assert "blocked: OSError" in planted and "PLANTED" not in planted, planted
     # the tamperer tried to overwrite ada's graded notebook and the gradebook: both intact
     assert nbformat.read(workdir / "autograded" / "ada" / WEEK / "homework.ipynb", as_version=4).cells
 
@@ -108,7 +135,7 @@ def page_text(path) -> str:
 
 
 def test_feedback_shows_hidden_results_but_never_hidden_code(batch):
-    course, workdir, cases, _, _ = batch
+    course, workdir, cases, _, _, _ = batch
     secrets = hidden_test_lines(course / "solutions" / WEEK / "homework.ipynb")
     assert len(secrets) > 30
     for name in cases:
@@ -125,8 +152,35 @@ def test_feedback_shows_hidden_results_but_never_hidden_code(batch):
 
 
 def test_report_makes_a_table_and_a_plot(batch):
-    course, _, _, _, _ = batch
+    course, _, _, _, _, _ = batch
     png = course / "report.png"
     output = cli(course, "report", WEEK, "--png", str(png))
     assert "predict" in output and "multi_output_forward" in output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_submission_is_bounded_in_processes_and_disk(batch):
+    _, workdir, _, _, _, _ = batch
+    forks = outputs_text(workdir, "fork_bomb")
+    assert "the box stopped the fork bomb after" in forks, forks
+    assert int(forks.split("after")[1].split()[0]) < 256
+    disk = outputs_text(workdir, "disk_filler")
+    assert "the box stopped the disk filler after" in disk, disk
+    assert int(disk.split("after")[1].split()[0]) <= 256
+
+
+def test_the_csv_carries_no_formula(batch):
+    course, _, _, _, _, _ = batch
+    rows = list(csv.reader((course / "first.csv").read_text().splitlines()))
+    cells = [cell for row in rows for cell in row]
+    assert "'=SUM(1+1)" in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_feedback_pages_run_no_student_script(batch):
+    from tests.browser.inert import fired_markers
+
+    _, workdir, cases, _, _, _ = batch
+    for name in ("html_outputs", "forged_result", "malformed_message"):
+        page = workdir / "feedback" / name / WEEK / "homework.html"
+        assert fired_markers(page) == [], name

@@ -9,6 +9,7 @@ root, or through ``sudo -n``); elsewhere it looks for an installed Chrome, Chrom
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -57,15 +58,29 @@ def missing_message() -> str:
 
 def install() -> None:
     """Install Debian's chromium package with apt-get."""
-    if not shutil.which("apt-get"):
+    from autograder.sandbox import apt_install
+
+    if apt_install("chromium", "browser tests"):
         raise SystemExit(missing_message())
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"],
-                    ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]):
-        print("browser tests:", " ".join(sudo + command), flush=True)
-        if subprocess.run(sudo + command, env=env).returncode:
-            raise SystemExit(f"`{' '.join(command)}` failed. " + missing_message())
+
+
+@contextlib.contextmanager
+def launched():
+    """The system's Chromium, headless, driven by Playwright; closed again on leaving.
+
+    Playwright adds --headless and --no-sandbox, and gives each launch a fresh profile.
+    """
+    from playwright.sync_api import sync_playwright
+
+    path = find()
+    if path is None:
+        raise RuntimeError(missing_message())
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=list(LAUNCH_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def main() -> None:

@@ -169,17 +169,8 @@ def fired_markers(html_path, wait: float = 1.5, browser=None) -> list[str]:
         raise FileNotFoundError(f"no page to open at {path}")
     if browser is not None:
         return _fired(browser, path, wait)
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium.find()
-    if executable is None:
-        raise RuntimeError(chromium.missing_message())
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=list(chromium.LAUNCH_ARGS))
-        try:
-            return _fired(browser, path, wait)
-        finally:
-            browser.close()
+    with chromium.launched() as browser:
+        return _fired(browser, path, wait)
 
 
 def _fired(browser, path: Path, wait: float) -> list[str]:

@@ -108,15 +108,8 @@ def graded(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    path = chromium.find()
-    if path is None:
-        pytest.fail(chromium.missing_message())
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=list(chromium.LAUNCH_ARGS))
+    with chromium.launched() as browser:
         yield browser
-        browser.close()
 
 
 def with_raw_outputs(autograded: Path) -> nbformat.NotebookNode:

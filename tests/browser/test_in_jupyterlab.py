@@ -18,7 +18,7 @@ import time
 import nbformat
 import numpy as np
 import pytest
-from playwright.sync_api import expect, sync_playwright  # in the test extras: missing means a broken setup
+from playwright.sync_api import expect  # in the test extras: missing means a broken setup
 
 from tests.browser import chromium, course
 from tests.browser.lab import Notebook, look, screenshot, wait_for_change
@@ -73,14 +73,8 @@ def lab():
 
 @pytest.fixture(scope="module")
 def browser():
-    path = chromium.find()
-    if path is None:
-        pytest.fail(chromium.missing_message())
-    with sync_playwright() as p:
-        # Playwright adds --headless and --no-sandbox, and gives each launch a fresh profile.
-        browser = p.chromium.launch(executable_path=path, args=list(chromium.LAUNCH_ARGS))
+    with chromium.launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
