@@ -180,7 +180,7 @@ def cmd_grade(course: Course, args) -> int:
         else:
             failed.add((student, week))
             status = f"GRADER FAILED: see {course.workdir / 'nbgrader.log'}"
-        print(f"[{bar:<20}] {done}/{len(todo)} {student:<20} {week:<24} {status} ({result['seconds']:.1f} s)",
+        print(f"[{bar:<20}] {done}/{len(todo)} {printable(student):<20} {week:<24} {status} ({result['seconds']:.1f} s)",
               flush=True)
     print()
     print(_summary(course, todo, failed))
@@ -370,10 +370,16 @@ def _summary(course: Course, todo, failed) -> str:
             s = gradebook.find_submission(week, student)
             rows.append((student, week, f"{s.score:.1f}", f"{s.max_score:.1f}",
                          "to do" if s.needs_manual_grade else "-", feedback_line(course, s, student, week)))
+    rows = [tuple(map(printable, row)) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def printable(text: str) -> str:
+    """Student text made safe for a terminal: no escape sequences or other control characters."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in str(text))
 
 
 def feedback_line(course: Course, submission, student: str, week: str, width: int = 90) -> str:

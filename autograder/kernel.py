@@ -39,6 +39,7 @@ SETUP = "get_ipython().ask_exit = lambda: print('exit() is switched off while yo
 MAX_OUTPUT_BYTES = 100_000         # text a cell may print before the rest is cut (one line counts too)
 MAX_MESSAGE_BYTES = 128 * 2**20    # a larger message from the kernel is refused by ZeroMQ
 BUDGET = 600                       # default seconds for a whole submission, replays included
+IDLE_GRACE = 2.0                   # seconds to wait for "idle" once the shell channel says the code is done
 
 
 class KernelDied(Exception):
@@ -154,7 +155,7 @@ class StudentKernel:
         try:
             manager.start_kernel(cwd=str(sockets if sandbox else self.folder), env=self._environment(),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.client = manager.client()
+            self.client = manager.client(context=manager.context)  # with its size limit
             self.client.start_channels()
             self.client.wait_for_ready(timeout=60)
         except Exception as error:  # noqa: BLE001 - whatever it was, this kernel is no use
@@ -230,6 +231,7 @@ class StudentKernel:
             raise OutOfTime(self._out_of_time())
         msg_id = self.client.execute(code, store_history=replies is None, allow_stdin=False)
         deadline = min(time.monotonic() + timeout, self.ends)
+        replied = None  # when the shell channel said the code had finished
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -237,12 +239,17 @@ class StudentKernel:
                     self.stop()
                     raise OutOfTime(self._out_of_time())
                 raise CellTimeout(f"your code was stopped after {timeout:.0f} s")
+            if replied is not None and time.monotonic() - replied > IDLE_GRACE:  # "idle" was lost
+                raise KernelDied(f"your code sent a message larger than the grader accepts "
+                                 f"({MAX_MESSAGE_BYTES // 2**20} MiB), which cut its line to the grader")
             try:
                 msg = self.client.get_iopub_msg(timeout=min(remaining, 0.5))
             except queue.Empty:
                 if not self.manager.is_alive():
                     raise KernelDied("your code ended the Python process (os._exit, exit(), a crash, or more "
                                      "memory than the grader allows)") from None
+                if replied is None and self._finished(msg_id):
+                    replied = time.monotonic()
                 continue
             except Exception:  # noqa: BLE001 - a message that does not even parse
                 self.malformed += 1
@@ -252,6 +259,19 @@ class StudentKernel:
                     return
             except (KeyError, TypeError, ValueError, AttributeError):
                 self.malformed += 1
+
+    def _finished(self, msg_id: str) -> bool:
+        """Whether the shell channel has the reply to ``msg_id`` (older replies are dropped)."""
+        while True:
+            try:
+                msg = self.client.get_shell_msg(timeout=0)
+            except queue.Empty:
+                return False
+            except Exception:  # noqa: BLE001 - unreadable: not the reply we wait for
+                continue
+            if isinstance(msg, dict) and isinstance(msg.get("parent_header"), dict) \
+                    and msg["parent_header"].get("msg_id") == msg_id:
+                return True
 
     @staticmethod
     def _take(msg, msg_id, outputs: Outputs, replaying: bool, replies) -> bool:

@@ -129,7 +129,7 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
         Case("network", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", (
             "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)")))}),
         # --- nblib's own answer, copied with other names: full marks, and a note for the instructor
-        Case("copied_reference", FULL, "matches nblib.perceptron.multi_output_forward", {hw: _bytes(_with(
+        Case("copied_reference", FULL, "`multi_output_forward` matches nblib.", {hw: _bytes(_with(
             solution, multi_output_forward=COPIED_REFERENCE))}),
         # --- attacks on the instructor: live HTML, a forged grader event, a formula, broken messages and flags
         Case("html_outputs", FULL, "all automatic tests passed", {hw: _bytes(_with(_insert_after(

@@ -1,4 +1,4 @@
-"""Grading workers: one that dies, or hits its memory cap, costs only its own submission."""
+"""Grading workers and the grader's terminal output: a dying worker costs only its submission; student text prints inert."""
 
 import os
 
@@ -22,3 +22,9 @@ def test_a_worker_that_dies_or_runs_out_of_memory_costs_only_its_submission(tmp_
     assert {k[0] for k, r in results.items() if r["success"]} == {"ada", "bob", "cyd", "dan"}
     assert "worker process died" in results[("killer", "week01")]["error"]
     assert "MemoryError" in results[("hog", "week01")]["error"]
+
+
+def test_student_text_reaches_the_terminal_without_control_characters():
+    # A file name or note with an escape sequence would clear the screen or hide lines.
+    assert cli.printable("renamed '\x1b[2Jhomework\r.ipynb'") == "renamed '\ufffd[2Jhomework\ufffd.ipynb'"
+    assert cli.printable("Zoë O'Brien") == "Zoë O'Brien"
