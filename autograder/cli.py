@@ -179,12 +179,23 @@ def cmd_grade(course: Course, args) -> int:
             status = "{:6.1f} / {:<6.1f}".format(*_score(course, week, student))
         else:
             failed.add((student, week))
+            note_failure(course, student, week, result)
             status = f"GRADER FAILED: see {course.workdir / 'nbgrader.log'}"
         print(f"[{bar:<20}] {done}/{len(todo)} {printable(student):<20} {week:<24} {status} ({result['seconds']:.1f} s)",
               flush=True)
     print()
     print(_summary(course, todo, failed))
     return 1 if failed else 0
+
+
+def note_failure(course: Course, student: str, week: str, result: dict) -> None:
+    """Say in the student's notes (and so in the CSV) that the grader, not the work, failed."""
+    lines = str(result.get("error") or "").strip().splitlines() or ["see nbgrader.log"]
+    path = course.notes_file(student, week)
+    notes = json.loads(path.read_text()) if path.exists() else []
+    notes.append(f"the grader failed on this submission ({lines[-1][:200]}): grade it again, or by hand")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notes, indent=1))
 
 
 def _prepare(course: Course, todo) -> None:
@@ -365,7 +376,7 @@ def _summary(course: Course, todo, failed) -> str:
     with course.gradebook() as gradebook:
         for student, week in todo:
             if (student, week) in failed:
-                rows.append((student, week, "-", "-", "-", "grader failed"))
+                rows.append((student, week, "-", "-", "-", f"grader failed: {course.notes(student, week)[-1]}"))
                 continue
             s = gradebook.find_submission(week, student)
             rows.append((student, week, f"{s.score:.1f}", f"{s.max_score:.1f}",

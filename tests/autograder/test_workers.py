@@ -28,3 +28,11 @@ def test_student_text_reaches_the_terminal_without_control_characters():
     # A file name or note with an escape sequence would clear the screen or hide lines.
     assert cli.printable("renamed '\x1b[2Jhomework\r.ipynb'") == "renamed '\ufffd[2Jhomework\ufffd.ipynb'"
     assert cli.printable("Zoë O'Brien") == "Zoë O'Brien"
+
+
+def test_a_grader_failure_is_noted_for_the_instructor(tmp_path):
+    course = cli.Course(tmp_path / "course", tmp_path / "work")
+    result = {"success": False, "error": "Traceback ...\nMemoryError: out of memory\n"}
+    cli.note_failure(course, "ada", "week01", result)
+    assert course.notes("ada", "week01") == [
+        "the grader failed on this submission (MemoryError: out of memory): grade it again, or by hand"]
