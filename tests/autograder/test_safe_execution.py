@@ -2,6 +2,7 @@
 the trusted test runner. (tests/test_grading_corpus.py runs them together on a whole class.)"""
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -68,13 +69,19 @@ def test_the_kernel_cannot_read_the_course_homes_or_the_machines_tmp(box, tmp_pa
     clone = tmp_path / "another-clone" / "solutions"  # a copy of the course the sandbox has never heard of
     clone.mkdir(parents=True)
     (clone / "homework.ipynb").write_text("{}")
+    cached = REPO_ROOT / ".cache" / f"sandbox-probe-{os.getpid()}" / "solutions" / "homework.ipynb"
+    cached.parent.mkdir(parents=True)  # as the browser tests' copy of the course in .cache/
+    cached.write_text("{}")
+    home = Path.home() / f".nnf-sandbox-probe-{os.getpid()}"
+    home.write_text("42")
     try:
         for path in [REPO_ROOT / "solutions" / "week01_perceptron" / "homework.ipynb", REPO_ROOT / ".git" / "HEAD",
-                     REPO_ROOT / "README.md", REPO_ROOT / ".cache", secret, clone / "homework.ipynb",
-                     Path.home() / ".bashrc", box.folder / "data.csv"]:
-            assert probe(box, path).startswith("FileNotFoundError"), path
+                     REPO_ROOT / "README.md", cached, secret, clone / "homework.ipynb", home, box.folder / "data.csv"]:
+            assert path.exists() and probe(box, path).startswith("FileNotFoundError"), path
     finally:
         secret.unlink()
+        home.unlink()
+        shutil.rmtree(cached.parents[1])
     assert text(box.run_cell("import os; print(sorted(os.listdir('/home')))")).strip() == "['student']"
 
 
