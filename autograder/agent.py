@@ -74,20 +74,41 @@ def describe(names: list[str]) -> dict:
 
 
 def call(target: dict, args: list, kwargs: dict, disabled: dict, errstate: dict):
-    """``target(*args, **kwargs)`` with nblib's references for the exercise switched off."""
+    """``target(*args, **kwargs)`` with nblib's references for the exercise switched off.
+
+    Returns the result and every array argument the call changed in place, by its path
+    (``[0]``, ``["w0"]``, ``[1, 2]`` for the third array in a list passed second), so that
+    the grader can change its own copy the same way: a test that checks an input is left
+    alone then sees what it would see in the notebook.
+    """
     from nblib import _reference
 
     function = _lookup(target)
-    args = codec.decode(args, _lookup)
-    kwargs = codec.decode(kwargs, _lookup)
+    inputs = codec.decode({"dict": {"args": {"tuple": args}, "kwargs": kwargs}}, _lookup)
+    arrays = dict(_arrays(inputs))
+    before = {path: (a.shape, a.dtype, a.tobytes()) for path, a in arrays.items()}
     previous = dict(_reference._disabled)
     _reference._disabled.update(disabled)
     try:
         with np.errstate(**errstate):
-            return _encode(function(*args, **kwargs))
+            result = function(*inputs["args"], **inputs["kwargs"])
     finally:
         _reference._disabled.clear()
         _reference._disabled.update(previous)
+    changed = [[list(path), _encode(a)] for path, a in arrays.items() if (a.shape, a.dtype, a.tobytes()) != before[path]]
+    return {"result": _encode(result), "changed": changed}
+
+
+def _arrays(value, path=(), depth=0):
+    """(path, array) for every numpy array among the arguments, in lists, tuples and dicts too."""
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif depth < 4 and isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _arrays(item, (*path, i), depth + 1)
+    elif depth < 4 and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _arrays(item, (*path, key), depth + 1)
 
 
 def attribute(target: dict, name: str):

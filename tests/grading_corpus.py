@@ -128,6 +128,10 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
         Case("tamper_gradebook", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", tamper))}),
         Case("network", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", (
             "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)")))}),
+        # --- w0 changed in place: caught when graded as in the notebook (the visible test checks w0)
+        Case("in_place_w0", FULL - 3, "lost points in", {hw: _bytes(_with(solution, train_perceptron=_cell(
+            solution, "train_perceptron").source.replace("np.array(w0, dtype=float)  # a copy", "w0")
+            .replace("w = w + lr * delta * x_i", "w += lr * delta * x_i")))}),
         # --- nblib's own answer, copied with other names: full marks, and a note for the instructor
         Case("copied_reference", FULL, "`multi_output_forward` matches nblib.", {hw: _bytes(_with(
             solution, multi_output_forward=COPIED_REFERENCE))}),

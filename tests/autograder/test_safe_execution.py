@@ -271,3 +271,19 @@ def test_a_failing_hidden_line_is_not_shown():
     assert "assert x == 2" not in "".join(error.traceback)
     visible = _graded("assert 1 == 2, 'visible'").outputs[-1]
     assert "line 1: assert 1 == 2" in "".join(visible.traceback)
+
+
+def test_an_argument_changed_in_place_in_the_kernel_is_changed_in_the_grader_too(box):
+    # The grader sends copies; without this, `w += ...` in a student's function would pass every
+    # "must not change its inputs" test when graded, and fail it in the notebook.
+    box.run_cell("def update(w, ws, *, scale):\n    w += 1\n    ws[1] *= scale\n    return 'done'\n"
+                 "def pure(w):\n    return w + 1")
+    tests = TrustedTests(box, timeout=5)
+    source = ("import numpy as np\nw, ws, frozen = np.zeros(3), [np.ones(2), np.ones(2)], np.zeros(3)\n"
+              "frozen.flags.writeable = False\n"
+              "assert update(w, ws, scale=3.0) == 'done'\n"
+              "assert w.tolist() == [1, 1, 1] and ws[0].tolist() == [1, 1] and ws[1].tolist() == [3, 3], (w, ws)\n"
+              "update(frozen, ws, scale=1.0)\nassert frozen.tolist() == [0, 0, 0]\n"
+              "kept = np.arange(3.0)\npure(kept)\nassert kept.tolist() == [0, 1, 2]\nprint('ok')")
+    outputs = tests.run("inplace", source).finish()
+    assert [o.output_type for o in outputs] == ["stream"] and outputs[0].text == "ok\n", outputs
