@@ -97,6 +97,11 @@ class Course:
         path.write_text(json.dumps(notes, indent=1))
         return notes
 
+    def add_note(self, student: str, week: str, note: str) -> None:
+        path = self.notes_file(student, week)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.notes(student, week) + [note], indent=1))
+
     def notes(self, student: str, week: str) -> list[str]:
         path = self.notes_file(student, week)
         return json.loads(path.read_text()) if path.exists() else []
@@ -191,11 +196,7 @@ def cmd_grade(course: Course, args) -> int:
 def note_failure(course: Course, student: str, week: str, result: dict) -> None:
     """Say in the student's notes (and so in the CSV) that the grader, not the work, failed."""
     lines = str(result.get("error") or "").strip().splitlines() or ["see nbgrader.log"]
-    path = course.notes_file(student, week)
-    notes = json.loads(path.read_text()) if path.exists() else []
-    notes.append(f"the grader failed on this submission ({lines[-1][:200]}): grade it again, or by hand")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(notes, indent=1))
+    course.add_note(student, week, f"the grader failed on this submission ({lines[-1][:200]}): grade it again, or by hand")
 
 
 def _prepare(course: Course, todo) -> None:
@@ -215,9 +216,7 @@ def _prepare(course: Course, todo) -> None:
     for key, students in fingerprints.items():
         for student in students if len(students) > 1 else []:
             others = ", ".join(s for s in students if s != student)
-            path = course.notes_file(student, key.split("/")[0])
-            path.write_text(json.dumps(json.loads(path.read_text()) + [f"same answers, character for "
-                                                                      f"character, as: {others}"], indent=1))
+            course.add_note(student, key.split("/")[0], f"same answers, character for character, as: {others}")
 
 
 def _copied_references(folder: Path, notebooks: list[str]) -> list[str]:
@@ -285,7 +284,7 @@ def _autograde_all(course: Course, todo, jobs: int, grade=None):
                     broken.append(key)
                 else:
                     yield key, result
-            started = {tuple(json.loads(p.read_text())) for p in began.iterdir()}
+            started = {tuple(json.loads(p.read_text())) for p in began.iterdir() if not p.name.startswith(".")}
             remaining = [key for key in broken if key not in started]
             alone += [key for key in broken if key in started]
         for key in alone:
@@ -318,13 +317,16 @@ _began: Path | None = None  # in a worker: the folder where it says which submis
 def _worker_start(began: Path) -> None:
     global _began
     _began = began
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (GRADER_MEMORY, hard))  # kernels set their own below `hard`
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = GRADER_MEMORY if hard == resource.RLIM_INFINITY else min(GRADER_MEMORY, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))  # kernels set their own below `hard`
 
 
 def _in_worker(grade, course_dir, workdir, options, student, week) -> dict:
     """Say which submission this worker begins (a file per worker), then grade it."""
-    (_began / str(os.getpid())).write_text(json.dumps([student, week]))
+    draft = _began / f".{os.getpid()}"  # written whole, then renamed: a worker killed meanwhile leaves no half file
+    draft.write_text(json.dumps([student, week]))
+    os.replace(draft, _began / str(os.getpid()))
     return grade(course_dir, workdir, options, student, week)
 
 

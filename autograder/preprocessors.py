@@ -97,13 +97,11 @@ class SafeExecute(NbGraderPreprocessor):
                 cell.outputs = outputs.finish()
                 if outputs.cut:
                     notes.append(f"{where} printed too much; its output was cut")
-            except (CellTimeout, KernelDied) as error:
+            except (CellTimeout, KernelDied, OutOfTime) as error:
                 cell.outputs = [_grader_error(error)]
                 notes.append(f"{where}: {error}")
-            except OutOfTime as error:
-                out_of_time = str(error)
-                cell.outputs = [_grader_error(error)]
-                notes.append(f"{where}: {error}")
+                if isinstance(error, OutOfTime):
+                    out_of_time = str(error)
 
     def _limits(self) -> Limits:
         reason = unavailable_reason()
@@ -183,11 +181,11 @@ def _bound_names(source: str) -> set[str]:
 class RestoreFlags(NbGraderPreprocessor):
     """Every nbgrader flag of a cell comes from the gradebook, never from the submission.
 
-    A cell whose grade_id the gradebook knows gets that cell's type, ``grade``, ``solution``,
+    A cell whose grade_id the gradebook knows gets that cell's ``grade``, ``solution``,
     ``locked`` and ``points`` back (a hidden test cell re-flagged ``solution: true`` used to
     make nbgrader raise and the submission score 0); any other nbgrader metadata is removed,
-    so the cell is graded as an ordinary one. nbgrader's OverwriteCells then restores the
-    sources of locked cells.
+    so the cell is graded as an ordinary one. nbgrader's OverwriteCells then restores each
+    known cell's type and the sources of locked cells.
     """
 
     def preprocess(self, nb, resources):
@@ -196,7 +194,7 @@ class RestoreFlags(NbGraderPreprocessor):
             source = gradebook.find_notebook(info["notebook"], info["assignment"])
             points = {c.name: float(c.max_score) for c in source.grade_cells}
             solutions = {c.name for c in source.solution_cells}
-            known = {c.name: (c.cell_type, bool(c.locked)) for c in source.source_cells}
+            known = {c.name: bool(c.locked) for c in source.source_cells}
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader")
             if meta is None:
@@ -205,7 +203,7 @@ class RestoreFlags(NbGraderPreprocessor):
             if not isinstance(grade_id, str) or grade_id not in known:
                 del cell.metadata["nbgrader"]
                 continue
-            cell_type, locked = known[grade_id]
+            locked = known[grade_id]
             flags = {"grade": grade_id in points, "solution": grade_id in solutions, "locked": locked,
                      "grade_id": grade_id, "schema_version": 3}
             if grade_id in points:
@@ -213,19 +211,7 @@ class RestoreFlags(NbGraderPreprocessor):
             if "checksum" in meta:
                 flags["checksum"] = meta["checksum"]
             cell.metadata["nbgrader"] = flags
-            if cell.cell_type != cell_type:
-                _change_type(cell, cell_type)
         return nb, resources
-
-
-def _change_type(cell, cell_type: str) -> None:
-    """Turn a markdown cell into a code cell or back, as the gradebook says it is."""
-    cell.cell_type = cell_type
-    if cell_type == "code":
-        cell.outputs, cell.execution_count = [], None
-    else:
-        cell.pop("outputs", None)
-        cell.pop("execution_count", None)
 
 
 class DropDuplicateMetadata(NbGraderPreprocessor):

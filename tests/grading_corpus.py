@@ -143,6 +143,7 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
         Case("=SUM(1+1)", FULL, "renamed", {"=HYPERLINK(1).ipynb": good}),
         Case("malformed_message", FULL, "could not read", {hw: _bytes(_insert_after(solution, "setup", MALFORMED))}),
         Case("reflagged_hidden", FULL, "same answers", {hw: _bytes(_reflag(solution, "predict_hidden"))}),
+        Case("retyped_test", FULL, "same answers", {hw: _bytes(_retype(solution, "predict_visible"))}),
         Case("many_replies", minus("predict"), "lost points in", {hw: _bytes(_with(
             solution, predict=_function_body(solution, "predict", MANY_REPLIES)))}),
         # --- a submission is bounded in what it can cost
@@ -303,6 +304,15 @@ def _reflag(nb, grade_id):
     """A copy of ``nb`` with a hidden test cell flagged as a solution the student may edit."""
     nb = copy.deepcopy(nb)
     _cell(nb, grade_id).metadata.nbgrader.update(solution=True, locked=False)
+    return nb
+
+
+def _retype(nb, grade_id):
+    """A copy of ``nb`` with a test cell turned into a markdown cell, so that it would not run."""
+    nb = copy.deepcopy(nb)
+    cell = _cell(nb, grade_id)
+    cell.cell_type = "markdown"
+    del cell["outputs"], cell["execution_count"]
     return nb
 
 
