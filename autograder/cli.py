@@ -169,7 +169,7 @@ def cmd_grade(course: Course, args) -> int:
               f"Fix that, or pass --no-sandbox (only where student code may read everything you can).",
               file=sys.stderr)
         return 1
-    _ensure_in_gradebook(course, sorted({w for _, w in todo}))
+    _ensure_in_gradebook(course, todo)
     _prepare(course, todo)
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(todo)))
     print(f"Grading {len(todo)} submission(s), {jobs} at a time, "
@@ -357,14 +357,19 @@ def _zero_without_notebooks(course: Course, student: str, week: str) -> dict:
     return {"success": True, "log": f"[INFO] {student}/{week}: no notebook to grade; recorded zeros\n"}
 
 
-def _ensure_in_gradebook(course: Course, weeks) -> None:
-    """Autograding needs each week's source cells in the gradebook; a fresh workdir has none."""
+def _ensure_in_gradebook(course: Course, todo) -> None:
+    """Autograding needs each week's source cells in the gradebook (a fresh workdir has none)
+    and each student in it: two workers adding one new student at once break SQLite's
+    unique id, so the students are added here, before the workers start."""
     with course.gradebook() as gradebook:
         known = {a.name for a in gradebook.assignments}
-    for week in weeks:
+    for week in sorted({w for _, w in todo}):
         if week not in known:
             print(f"{week} is not in the gradebook yet: releasing it first.")
             release_week(course, week)
+    with course.gradebook() as gradebook:
+        for student in sorted({s for s, _ in todo}):
+            gradebook.update_or_create_student(student)
 
 
 def _score(course: Course, week: str, student: str) -> tuple[float, float]:

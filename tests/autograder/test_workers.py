@@ -1,6 +1,7 @@
 """Grading workers and the grader's terminal output: a dying worker costs only its submission; student text prints inert."""
 
 import os
+import sys
 
 from autograder import cli
 
@@ -36,3 +37,30 @@ def test_a_grader_failure_is_noted_for_the_instructor(tmp_path):
     cli.note_failure(course, "ada", "week01", result)
     assert course.notes("ada", "week01") == [
         "the grader failed on this submission (MemoryError: out of memory): grade it again, or by hand"]
+
+
+def add_student_together(course_dir, workdir, options, student, week):
+    """Stands in for nbgrader's first write: both workers add the same student at the same moment."""
+    import time
+
+    with cli.Course(course_dir, workdir, options).gradebook() as gradebook:
+        (workdir / f"arrived-{week}").write_text("")
+        while len(list(workdir.glob("arrived-*"))) < 2:  # a barrier: wait for the other worker
+            time.sleep(0.001)
+        gradebook.update_or_create_student(student)
+    return {"success": True, "seconds": 0.0}
+
+
+def test_two_workers_grading_one_new_student_do_not_collide_in_the_gradebook(tmp_path, monkeypatch):
+    # Unseen, two workers each insert the new student and SQLite's unique id fails one of them.
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))  # nbgrader runs alembic
+    course = cli.Course(tmp_path / "course", tmp_path / "work")
+    with course.gradebook() as gradebook:
+        for week in ("week01", "week02"):
+            gradebook.update_or_create_assignment(week)
+    todo = [("ada", "week01"), ("ada", "week02")]
+    cli._ensure_in_gradebook(course, todo)
+    results = dict(cli._autograde_all(course, todo, 2, grade=add_student_together))
+    assert all(r["success"] for r in results.values()), results
+    with course.gradebook() as gradebook:
+        assert [s.id for s in gradebook.students] == ["ada"]
