@@ -73,8 +73,9 @@ def describe(names: list[str]) -> dict:
     return found
 
 
-def call(target: dict, args: list, kwargs: dict, disabled: dict, errstate: dict):
-    """``target(*args, **kwargs)`` with nblib's references for the exercise switched off.
+def call(target: dict, args: list, kwargs: dict, disabled: dict, errstate: dict, standing_in: dict | None = None):
+    """``target(*args, **kwargs)`` with nblib's references for the exercise switched off, and
+    nblib's functions standing in for the earlier exercises the test names.
 
     Returns the result and every array argument the call changed in place, by its path
     (``[0]``, ``["w0"]``, ``[1, 2]`` for the third array in a list passed second), so that
@@ -87,10 +88,11 @@ def call(target: dict, args: list, kwargs: dict, disabled: dict, errstate: dict)
     inputs = codec.decode({"dict": {"args": {"tuple": args}, "kwargs": kwargs}}, _lookup)
     arrays = dict(_arrays(inputs))
     before = {path: (a.shape, a.dtype, a.tobytes()) for path, a in arrays.items()}
+    stand_ins = codec.decode(standing_in or {}, _lookup)
     previous = dict(_reference._disabled)
     _reference._disabled.update(disabled)
     try:
-        with np.errstate(**errstate):
+        with np.errstate(**errstate), _reference.standing_in(**stand_ins):
             result = function(*inputs["args"], **inputs["kwargs"])
     finally:
         _reference._disabled.clear()

@@ -148,34 +148,39 @@ class InstructorCells:
     setup: list[str]         # sources of the locked setup cells (grade_id "setup...")
     student_names: set[str]  # names the exercises ask for (bound by solution and other locked cells)
 
+    @classmethod
+    def from_cells(cls, cells) -> "InstructorCells":
+        """From (grade_id, source, locked, autograded test) for each code cell of the notebook."""
+        tests = {name: source for name, source, _, test in cells if test}
+        setup = [source for name, source, locked, test in cells if locked and not test and name.startswith("setup")]
+        others = [source for name, source, _, test in cells if not test and not name.startswith("setup")]
+        return cls(tests, setup, set().union(*map(cls.bound_names, others)))
+
+    @staticmethod
+    def bound_names(source: str) -> set[str]:
+        """Names a cell binds at its top level (functions, classes, assignments, imports)."""
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return set()
+        names = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            else:
+                names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return names
+
 
 def instructor_cells(db_url: str, notebook: str, week: str) -> InstructorCells:
     with Gradebook(db_url) as gradebook:
         nb = gradebook.find_notebook(notebook, week)
         solutions = {c.name for c in nb.solution_cells}
         graded = {c.name for c in nb.grade_cells} - solutions
-        code = [c for c in nb.source_cells if c.cell_type == "code"]
-        tests = {c.name: c.source for c in code if c.name in graded}
-        setup = [c.source for c in code if c.locked and c.name not in graded and c.name.startswith("setup")]
-        others = [c.source for c in code if c.name not in graded and not c.name.startswith("setup")]
-    return InstructorCells(tests, setup, set().union(*map(_bound_names, others)))
-
-
-def _bound_names(source: str) -> set[str]:
-    """Names a cell binds at its top level (functions, classes, assignments, imports)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        else:
-            names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return names
+        return InstructorCells.from_cells([(c.name, c.source, bool(c.locked), c.name in graded)
+                                           for c in nb.source_cells if c.cell_type == "code"])
 
 
 class RestoreFlags(NbGraderPreprocessor):

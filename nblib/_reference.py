@@ -13,9 +13,10 @@ import contextlib
 import functools
 import inspect
 
-__all__ = ["reference", "disabled", "ReferenceDisabled"]
+__all__ = ["reference", "disabled", "standing_in", "ReferenceDisabled"]
 
 _disabled: dict[str, str] = {}  # reference name -> exercise that switched it off
+_standing_in: dict[str, object] = {}  # notebook global name -> nblib function used in its place
 
 
 class ReferenceDisabled(AssertionError):
@@ -58,3 +59,34 @@ def disabled(*functions, exercise: str):
         for n in names:
             _disabled.pop(n, None)
         _disabled.update(previous)
+
+
+@contextlib.contextmanager
+def standing_in(**functions):
+    """Inside the ``with`` block, the notebook's globals of these names are nblib's functions.
+
+    So a later exercise is tested on its own: while ``converges`` is tested, the
+    ``train_perceptron`` it calls is nblib's, and a mistake in the student's
+    ``train_perceptron`` costs only that exercise. The functions must be nblib functions
+    with the homework's signature (module-level, so the grader can name them to the kernel).
+    """
+    import sys
+
+    namespace = sys.modules["__main__"].__dict__
+    saved = {name: namespace.get(name, _MISSING) for name in functions}
+    previous = dict(_standing_in)
+    namespace.update(functions)
+    _standing_in.update(functions)
+    try:
+        yield
+    finally:
+        _standing_in.clear()
+        _standing_in.update(previous)
+        for name, value in saved.items():
+            if value is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+_MISSING = object()

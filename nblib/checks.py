@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import re
 
 import numpy as np
 
-from nblib._reference import ReferenceDisabled, disabled
+from nblib._reference import ReferenceDisabled, disabled, standing_in
 
 __all__ = [
     "RTOL", "ATOL", "CheckFailed", "ReferenceDisabled",
-    "assert_close", "assert_equal", "assert_shape", "assert_that", "own_work", "no_overflow",
+    "assert_close", "assert_equal", "assert_shape", "assert_that", "assert_unchanged",
+    "own_work", "no_overflow", "standing_in",
 ]
 
 RTOL = 1e-6
@@ -52,6 +54,13 @@ def own_work(*references, exercise: str):
 
         with checks.own_work(perceptron.train, exercise="Exercise 4"):
             w, b, errors = train_perceptron(X, y)   # calling perceptron.train in here fails
+
+    An exercise that calls an earlier one is tested with nblib's answer standing in for it,
+    so that one wrong function costs one exercise::
+
+        with checks.standing_in(train_perceptron=perceptron.train_perceptron), \
+                checks.own_work(perceptron.converges, exercise="Exercise 5"):
+            converges(X, y)                         # calls nblib's train_perceptron
 
     An error that numpy raises inside the student's function and that usually means one
     mistake (a matrix product with transposed weights, float labels used as indices, ...)
@@ -93,11 +102,13 @@ ERROR_HINTS = (
      "keep the labels' integer dtype, or convert them with y.astype(int) before indexing"),
     (ValueError, ("matmul: Input operand", "not aligned"),
      "the inner sizes of a matrix product differ: (N, D) @ (D, M) needs the same D on both sides. "
-     "Check whether the weights are transposed (W.T) or the operands swapped (W @ X instead of X @ W)"),
-    (ValueError, ("could not be broadcast together",),
-     "these shapes do not broadcast: a sum or max over one axis drops that axis, so (N, C) / (N,) "
-     "fails; keep it with keepdims=True, and check that the sum runs over the classes (axis=1)"),
+     "Write each operand's shape next to the product and check its order (X @ W, not W @ X) "
+     "and whether a transpose (.T) is needed or is one too many"),
 )
+KEEPDIMS_HINT = ("these shapes do not broadcast: a sum or max over the last axis dropped that axis, so "
+                 "(N, C) meets (N,); keep it with keepdims=True, and check that it runs over the classes (axis=1)")
+BROADCAST_HINT = ("these shapes do not broadcast: write down the shape of each operand; two sizes must "
+                  "be equal, or one of them 1")
 
 # What numpy reports under ``no_overflow``, and the stable form that avoids it.
 OVERFLOW_HINTS = (
@@ -113,7 +124,16 @@ def _error_hint(error: Exception) -> str:
     for kind, phrases, hint in ERROR_HINTS:
         if isinstance(error, kind) and any(phrase in message for phrase in phrases):
             return hint
+    if isinstance(error, ValueError) and "could not be broadcast together" in message:
+        return KEEPDIMS_HINT if _dropped_last_axis(message) else BROADCAST_HINT
     return ""
+
+
+def _dropped_last_axis(message: str) -> bool:
+    """Whether numpy's broadcast error shows (..., C) meeting (...,): the shape keepdims fixes."""
+    shapes = [tuple(int(n) for n in found.split(",") if n.strip())
+              for found in re.findall(r"\(([\d,\s]*)\)", message.split("shapes", 1)[-1])]
+    return any(len(a) >= 2 and b == a[:-1] for a in shapes for b in shapes)
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -158,6 +178,34 @@ def assert_equal(got, expected, *, name: str, exercise: str, integer: bool = Fal
         raise CheckFailed("\n".join(lines))
 
 
+def assert_unchanged(argument, before, *, name: str, exercise: str) -> None:
+    """Fail if the array ``argument`` that was passed to the student's function no longer
+    equals ``before``, a copy taken before the call: the function changed its input in place.
+
+    >>> w0 = np.array([0.5, -1.0]); before = w0.copy()
+    >>> w = w0; w += 1.0    # w is w0: this changes the caller's array
+    >>> try:
+    ...     assert_unchanged(w0, before, name="w0", exercise="Exercise 4")
+    ... except CheckFailed as failure:
+    ...     print(str(failure).splitlines()[0])
+    Exercise 4: your function changed its argument w0 in place (2 of 2 entries differ).
+    """
+    argument, before = np.asarray(argument), np.asarray(before)
+    if argument.shape == before.shape and np.array_equal(argument, before, equal_nan=True):
+        return
+    differ = before.size if argument.shape != before.shape else int(np.sum(~_same(argument, before)))
+    raise CheckFailed(
+        f"{exercise}: your function changed its argument {name} in place ({differ} of {before.size} entries differ).\n"
+        f"    Hint: the caller's array is not yours to change. `x -= ...`, `x *= ...` and `x[mask] = 0` write "
+        f"into it, and so does `w = {name}` followed by `w += ...` (w is the same array). Work on a copy: "
+        f"`w = {name}.copy()`, or write `w = w - ...` (which makes a new array)."
+    )
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
+
+
 def assert_close(
     got,
     expected,
@@ -167,6 +215,8 @@ def assert_close(
     rtol: float = RTOL,
     atol: float = ATOL,
     mistakes: dict | None = None,
+    factors: dict | None = None,
+    dtype=None,
     context: str = "",
 ) -> None:
     """Fail unless ``got`` is close to ``expected`` within the course tolerance.
@@ -184,8 +234,18 @@ def assert_close(
     mistakes : dict of str -> array_like, optional
         Known wrong answers, e.g. ``{"the bias b was left out": X @ w}``. If ``got`` matches
         one, the message names it.
+    factors : dict of str -> float, optional
+        Known wrong scalings, as got / expected, e.g. ``{"the 1/N is missing": N}``. When
+        every entry is off by one of them the message names it (a flipped sign is always
+        named); with fewer than two nonzero entries nothing is inferred.
+    dtype : numpy dtype, optional
+        The dtype ``got`` must have, e.g. ``np.float64`` where the exercise asks for it
+        (float32 arithmetic loses the tails: sigmoid(-700) = 9.9e-305 is 0.0 in float32).
     context : str
         Which input was used, e.g. ``"on the AND truth table"``.
+
+    Tails: the absolute tolerance hides tiny values (0.0 passes for 1e-300); compare them
+    with ``atol=0`` so that only the relative error counts.
     """
     expected_dtype = np.asarray(expected).dtype
     expected = np.asarray(expected, dtype=float)
@@ -195,7 +255,11 @@ def assert_close(
         if known:
             raise CheckFailed(_shape_message(arr, expected.shape, name, exercise, hint=False)
                               + f"\n    Hint: this matches a common mistake: {known}.")
-        raise CheckFailed(_shape_message(arr, expected.shape, name, exercise))
+        raise CheckFailed(_shape_message(arr, expected.shape, name, exercise, expected=expected, rtol=rtol, atol=atol))
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        raise CheckFailed(f"{exercise}: {name} must have dtype {np.dtype(dtype)}, got {arr.dtype}{_context(context)}.\n"
+                          f"    Hint: keep the computation in {np.dtype(dtype)}: no .astype(np.float32), and build "
+                          f"new arrays from the inputs (np.zeros_like(z, dtype=float), not np.zeros(n, dtype=np.float32)).")
     bad_finite = ~np.isfinite(arr) & np.isfinite(expected)
     if bad_finite.any():
         index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
@@ -210,17 +274,19 @@ def assert_close(
         return
     error = np.abs(arr.astype(float) - expected)
     error = np.where(np.isnan(error), np.inf, error)
-    worst = np.unravel_index(np.argmax(error), expected.shape) if expected.shape else ()
+    # The entry that breaks the tolerance the most: a large error on a large value may be allowed.
+    excess = error / (atol + rtol * np.abs(expected))
+    worst = np.unravel_index(np.argmax(excess), expected.shape) if expected.shape else ()
     scale = abs(float(expected[worst]))
     relative = f"relative {error[worst] / scale:.3g}" if scale else "where 0 is expected"
     lines = [
         f"{exercise}: {name} is not close enough to the expected value{_context(context)}.",
         f"    expected: shape {expected.shape}, dtype {expected_dtype}, {_preview(expected)}",
         f"    got:      shape {arr.shape}, dtype {arr.dtype}, {_preview(arr)}",
-        f"    largest error {error[worst]:.3g} at index {tuple(int(i) for i in worst)} "
+        f"    worst error {error[worst]:.3g} at index {tuple(int(i) for i in worst)} "
         f"({relative}); allowed: |got - expected| <= {atol:g} + {rtol:g} * |expected|",
     ]
-    hint = known or _generic_hint(arr, expected, rtol, atol)
+    hint = known or _generic_hint(arr, expected, rtol, atol, factors or {})
     if hint:
         lines.append(f"    Hint: {'this matches a common mistake: ' if known else ''}{hint}.")
     raise CheckFailed("\n".join(lines))
@@ -230,8 +296,9 @@ def assert_close(
 
 def _numeric(got, name: str, exercise: str) -> np.ndarray:
     """``got`` as a numeric array, or a CheckFailed explaining why it is not one."""
-    if got is None:
-        raise CheckFailed(f"{exercise}: {name} is None. Did the function forget to `return` its result?")
+    if got is None:  # "forgot to return" only where the value is what the function returned
+        returned = " Did the function forget to `return` its result?" if "(" in name else ""
+        raise CheckFailed(f"{exercise}: {name} is None.{returned}")
     if isinstance(got, (str, bytes, dict, set)):
         raise CheckFailed(f"{exercise}: {name} must be a number or an array, got {type(got).__name__} {got!r:.60}")
     try:
@@ -246,12 +313,17 @@ def _numeric(got, name: str, exercise: str) -> np.ndarray:
     return arr
 
 
-def _shape_message(arr: np.ndarray, expected_shape: tuple, name: str, exercise: str, *, hint: bool = True) -> str:
+def _shape_message(arr: np.ndarray, expected_shape: tuple, name: str, exercise: str, *, hint: bool = True,
+                   expected=None, rtol: float = RTOL, atol: float = ATOL) -> str:
+    """The shapes, and a hint only where it holds: "transposed" only when the transpose
+    of ``arr`` is the ``expected`` value (known only to value checks)."""
     message = f"{exercise}: {name} has the wrong shape: expected {expected_shape}, got {arr.shape}."
     if not hint:
         return message
     if arr.ndim == 2 and arr.shape[::-1] == expected_shape:
-        message += "\n    Hint: the shape is transposed; check the order of the matrix product (X @ W, not W @ X)."
+        if expected is not None and np.allclose(arr.T, expected, rtol=rtol, atol=atol, equal_nan=True):
+            message += ("\n    Hint: your result is the transpose of the expected one; check the order of the "
+                        "matrix product (X @ W, not W @ X), or look for a .T too many.")
     elif arr.size == int(np.prod(expected_shape)):
         message += "\n    Hint: the number of entries is right; check the reshape, or a (N, 1) column where (N,) is expected."
     elif len(expected_shape) == arr.ndim + 1 or arr.ndim == 0:
@@ -267,14 +339,21 @@ def _matching_mistake(arr: np.ndarray, mistakes: dict, rtol: float, atol: float)
     return ""
 
 
-def _generic_hint(arr: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
-    if np.any(expected != 0) and np.allclose(arr, -expected, rtol=rtol, atol=atol):
-        return "the sign is flipped"
+def _generic_hint(arr: np.ndarray, expected: np.ndarray, rtol: float, atol: float, factors: dict) -> str:
+    """A hint from the numbers alone, only where it is sure: several nonzero entries all off
+    by -1 or by one of the named ``factors`` (N, 1/N, the learning rate, ...)."""
     nonzero = np.abs(expected) > atol
-    if nonzero.any() and np.all(np.isfinite(arr)):
-        ratios = arr[nonzero] / expected[nonzero]
-        if np.allclose(ratios, ratios.flat[0], rtol=1e-6) and np.allclose(arr[~nonzero], 0, atol=atol):
-            return f"every value is off by the same factor, {ratios.flat[0]:.6g} (a missing or extra 1/N or learning rate?)"
+    if nonzero.sum() < 2 or not np.all(np.isfinite(arr)) or not np.allclose(arr[~nonzero], 0, atol=atol):
+        return ""
+    ratios = arr[nonzero] / expected[nonzero]
+    ratio = float(np.median(ratios))
+    if not np.allclose(ratios, ratio, rtol=1e-6):
+        return ""
+    if np.isclose(ratio, -1.0, rtol=1e-6):
+        return "the sign is flipped"
+    for label, factor in factors.items():
+        if factor not in (0, 1) and np.isclose(ratio, factor, rtol=1e-6):
+            return f"every value is {ratio:.6g} times the expected one: {label}"
     return ""
 
 

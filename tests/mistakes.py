@@ -1,80 +1,149 @@
-"""Run one homework exercise's tests against a wrong answer, in this process.
+"""Grade one homework exercise against a wrong (or a right) answer, the way `grade` does.
 
-The solution notebook's setup and answer cells are run once per week; then, for each wrong
-version, the exercise's answer is replaced and the test cells that follow it (visible and
-hidden, up to the next answer cell) are run in order until one fails. The failure's message
-is returned, so a test can check that it names the mistake.
+For each week, one student kernel is started in the grading sandbox and given the solution
+notebook's setup and answer cells. For each case, the exercise's answer is replaced in that
+kernel, and every test cell of the exercise (visible and hidden) is run by the grader's own
+:class:`~autograder.trusted.TrustedTests`, in this process, calling into the kernel: the path
+of ``python -m autograder grade`` without nbgrader's bookkeeping around it (restoring cells
+from the gradebook, scoring a cell by its error output), which ``tests/test_grading.py`` and
+the grading corpus cover. Then the solution's answer is put back.
+
+A test cell earns its points when it raises nothing, so a wrong answer loses the whole
+exercise when every test cell of the exercise fails, and a right one keeps it when none does.
+
+    assert_rejected(WEEK, "softmax", "without the max shift", wrong_source)
+    assert_kept(WEEK, "softmax", right_source_written_another_way)
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
-import warnings
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
 
-from nblib.checks import CheckFailed
+from autograder.kernel import CellTimeout, KernelDied, OutOfTime, StudentKernel
+from autograder.preprocessors import InstructorCells
+from autograder.sandbox import Limits, unavailable_reason
+from autograder.trusted import TrustedTests
 from tests.nbrun import ROOT, grade_id
 
-
-def _nbgrader(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
+CELL_TIMEOUT = 60.0  # seconds for one cell or one test cell's calls
 
 
-@functools.cache
-def _cells(week: str):
-    return tuple(nbformat.read(ROOT / "solutions" / week / "homework.ipynb", as_version=4).cells)
+@dataclass
+class Verdict:
+    """What the grader made of one answer to one exercise."""
+    tests: list[str]           # the exercise's test cells, in order
+    failed: dict[str, str]     # test cell -> the error it showed the student
+    points: dict[str, float]   # test cell -> its points
+
+    @property
+    def lost(self) -> float:
+        return sum(self.points[t] for t in self.failed)
+
+    @property
+    def first_failure(self) -> str:
+        return next((f"[{t}] {self.failed[t]}" for t in self.tests if t in self.failed), "")
 
 
-@functools.cache
-def solved(week: str) -> dict:
-    """The names the setup cell and every reference answer define."""
-    namespace: dict = {}
-    for cell in _cells(week):
-        if cell.cell_type == "code" and (grade_id(cell) == "setup" or _nbgrader(cell).get("solution")):
-            exec(cell.source, namespace)
-    return namespace
+class Homework:
+    """A week's solution homework in a sandboxed student kernel, with the grader's test cells."""
 
+    def __init__(self, week: str):
+        if unavailable_reason():
+            raise RuntimeError(f"the mistake tests grade in the sandbox, which is unavailable: {unavailable_reason()}")
+        self.week = week
+        nb = nbformat.read(ROOT / "solutions" / week / "homework.ipynb", as_version=4)
+        self.cells = [c for c in nb.cells if c.cell_type == "code"]
+        meta = [c.metadata.get("nbgrader", {}) for c in self.cells]
+        self.instructor = InstructorCells.from_cells(
+            [(grade_id(c), c.source, m.get("locked", False), m.get("grade", False) and not m.get("solution"))
+             for c, m in zip(self.cells, meta)])
+        self.points = {grade_id(c): float(m.get("points", 0)) for c, m in zip(self.cells, meta) if m.get("grade")}
+        self.answers = {grade_id(c): c.source for c, m in zip(self.cells, meta) if m.get("solution")}
+        self.folder = Path(tempfile.mkdtemp(prefix=f"mistakes-{week}-"))
+        self.kernel = StudentKernel(self.folder, Limits(), CELL_TIMEOUT, budget=10**9)
+        self.kernel.start()
+        atexit.register(self.close)
+        for source in [*self.instructor.setup, *self.answers.values()]:
+            self._run(source, must_pass=True)
 
-def tests_of(week: str, exercise: str) -> list:
-    """The graded test cells that follow the answer cell ``exercise``."""
-    cells = list(_cells(week))
-    start = next(i for i, c in enumerate(cells) if grade_id(c) == exercise and _nbgrader(c).get("solution"))
-    tests = []
-    for cell in cells[start + 1:]:
-        if _nbgrader(cell).get("solution"):
-            break
-        if _nbgrader(cell).get("grade") and cell.cell_type == "code":
-            tests.append(cell)
-    assert tests, f"{week}: no test cells after {exercise}"
-    return tests
+    def tests_of(self, exercise: str) -> list[str]:
+        """The graded test cells between the answer cell ``exercise`` and the next answer cell."""
+        ids = [grade_id(c) for c in self.cells]
+        start = ids.index(exercise) + 1
+        after = ids[start:]
+        end = next((i for i, g in enumerate(after) if g in self.answers), len(after))
+        tests = [g for g in after[:end] if g in self.instructor.tests]
+        assert tests, f"{self.week}: no test cells after {exercise}"
+        return tests
 
-
-def failure(week: str, exercise: str, wrong_answer: str) -> str:
-    """The message of the first test of ``exercise`` that rejects ``wrong_answer``."""
-    namespace = dict(solved(week))
-    exec(wrong_answer, namespace)
-    for cell in tests_of(week, exercise):
+    def grade(self, exercise: str, answer: str) -> Verdict:
+        """Every test of ``exercise`` run by the grader on ``answer``; the solution is put back after."""
+        tests = self.tests_of(exercise)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a naive answer's RuntimeWarnings are not the point
-                exec(cell.source, namespace)
-        except CheckFailed as failed:
-            return f"[{grade_id(cell)}] {failed}"
-    raise AssertionError(f"{week}: every test of {exercise} passed the wrong answer:\n{wrong_answer}")
+            self._replace(exercise, answer)
+            trusted = TrustedTests(self.kernel, CELL_TIMEOUT, self.instructor.setup, self.instructor.student_names)
+            failed = {}
+            for test in tests:
+                try:
+                    errors = [o for o in trusted.run(test, self.instructor.tests[test]).finish()
+                              if o.output_type == "error"]
+                except (CellTimeout, KernelDied, OutOfTime) as event:  # the grader's own events fail the cell too
+                    errors = [nbformat.v4.new_output("error", ename=type(event).__name__, evalue=str(event), traceback=[])]
+                if errors:
+                    failed[test] = f"{errors[0].ename}: {errors[0].evalue}" if errors[0].ename != "CheckFailed" \
+                        else errors[0].evalue
+        finally:
+            self._replace(exercise, self.answers[exercise], must_pass=True)
+        return Verdict(tests, failed, {t: self.points[t] for t in tests})
+
+    def _replace(self, exercise: str, source: str, must_pass: bool = False) -> None:
+        """The kernel forgets what the exercise's answer cell defined, then runs ``source``
+        (so an answer that fails to define the function leaves none, as in a fresh kernel)."""
+        names = sorted(InstructorCells.bound_names(self.answers[exercise]))
+        self._run(f"for _name in {names!r}:\n    globals().pop(_name, None)\n", must_pass=True)
+        self._run(source, must_pass)
+
+    def _run(self, source: str, must_pass: bool = False) -> None:
+        errors = [o for o in self.kernel.run_cell(source).finish() if o.output_type == "error"]
+        assert not (must_pass and errors), f"{self.week}: a solution cell failed: {errors}\n{source}"
+
+    def close(self) -> None:
+        self.kernel.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def assert_named(week: str, exercise: str, where: str, named: str, wrong_answer: str) -> None:
-    """``wrong_answer`` fails first in the test cell ``where``, with ``named`` in the message."""
-    message = failure(week, exercise, wrong_answer)
-    assert message.startswith(f"[{where}]"), message
-    assert named in message, message
+@functools.cache
+def homework(week: str) -> Homework:
+    return Homework(week)
 
 
-def assert_solution_passes(week: str, cases: dict) -> None:
-    """The harness itself: with the solution's own answers, every test of every exercise in
-    ``cases`` passes, each exercise's cells run in order in one namespace, as the grader does."""
-    for exercise in {exercise for exercise, *_ in cases.values()}:
-        namespace = dict(solved(week))
-        for cell in tests_of(week, exercise):
-            exec(cell.source, namespace)
+def assert_rejected(week: str, exercise: str, named: str, wrong_answer: str) -> Verdict:
+    """``wrong_answer`` loses every point of ``exercise``, and the first message names ``named``."""
+    verdict = homework(week).grade(exercise, wrong_answer)
+    kept = [t for t in verdict.tests if t not in verdict.failed]
+    assert not kept, (f"{week}: {exercise}'s test(s) {kept} passed the wrong answer "
+                      f"(it keeps {sum(verdict.points[t] for t in kept):g} point(s)):\n{wrong_answer}\n"
+                      f"first failure: {verdict.first_failure}")
+    assert named in verdict.first_failure, verdict.first_failure
+    return verdict
+
+
+def assert_kept(week: str, exercise: str, right_answer: str) -> None:
+    """``right_answer`` keeps every point of ``exercise``."""
+    verdict = homework(week).grade(exercise, right_answer)
+    assert not verdict.failed, f"{week}: a right answer to {exercise} lost {verdict.lost:g} point(s): " \
+                               f"{verdict.first_failure}\n{right_answer}"
+
+
+def assert_solution_passes(week: str, exercises) -> None:
+    """The harness itself: the solution's own answer to each exercise keeps every point."""
+    hw = homework(week)
+    for exercise in sorted(set(exercises)):
+        assert_kept(week, exercise, hw.answers[exercise])

@@ -287,3 +287,25 @@ def test_an_argument_changed_in_place_in_the_kernel_is_changed_in_the_grader_too
               "kept = np.arange(3.0)\npure(kept)\nassert kept.tolist() == [0, 1, 2]\nprint('ok')")
     outputs = tests.run("inplace", source).finish()
     assert [o.output_type for o in outputs] == ["stream"] and outputs[0].text == "ok\n", outputs
+
+
+STAND_IN_CELLS = ("import numpy as np\nfrom nblib import activations, checks\n"
+                  "def sigmoid(z):\n    return 0 * z          # exercise 1, wrong\n"
+                  "def neuron(x, w, b):\n    return sigmoid(x @ w + b)   # exercise 2 calls exercise 1\n")
+STAND_IN_TEST = ("x, w = np.zeros((1, 2)), np.ones(2)\n"
+                 "with checks.standing_in(sigmoid=activations.sigmoid):\n"
+                 "    assert neuron(x, w, 0.0).tolist() == [0.5], 'with nblib standing in, neuron is right'\n"
+                 "assert neuron(x, w, 0.0).tolist() == [0.0], 'after the block the student\\'s sigmoid is back'\n"
+                 "print('ok')")
+
+
+def test_a_stand_in_replaces_an_earlier_exercise_in_the_kernel_only_during_the_call(box):
+    # Exercise 2 calls the student's exercise 1; with nblib's standing in, a wrong exercise 1
+    # costs exercise 2 nothing, when graded (test cell here, functions in the kernel) ...
+    box.run_cell(STAND_IN_CELLS)
+    outputs = TrustedTests(box, timeout=5, setup=["import numpy as np\nfrom nblib import activations, checks"],
+                           student_names={"sigmoid", "neuron"}).run("stand_in", STAND_IN_TEST).finish()
+    assert [o.get("text") for o in outputs] == ["ok\n"], outputs
+    # ... and in the notebook, where the test cell runs in the kernel itself.
+    assert text(box.run_cell(STAND_IN_TEST)) == "ok\n"
+    assert text(box.run_cell("print(sigmoid(np.ones(2)))")) == "[0. 0.]\n"

@@ -32,7 +32,13 @@ def test_value_message_names_exercise_variable_shapes_and_error():
     assert lines[0] == f"{EX}: p is not close enough to the expected value on the worked example."
     assert "expected: shape (2,), dtype float64, [1., 2.]" in lines[1]
     assert "got:      shape (2,), dtype float64, [1. , 2.5]" in lines[2]
-    assert "largest error 0.5 at index (1,) (relative 0.25)" in lines[3]
+    assert "worst error 0.5 at index (1,) (relative 0.25)" in lines[3]
+
+
+def test_the_reported_entry_is_the_one_that_breaks_the_tolerance_most():
+    # 1000.0005 vs 1000: error 5e-4 is within 1e-8 + 1e-6 * 1000 = 1e-3; 1e-4 vs 0 is 1e4 times too far.
+    message = failure(checks.assert_close, np.array([1000.0005, 1e-4]), np.array([1000.0, 0.0]), name="p", exercise=EX)
+    assert "worst error 0.0001 at index (1,) (where 0 is expected)" in message
 
 
 def test_known_mistake_is_named():
@@ -43,17 +49,34 @@ def test_known_mistake_is_named():
     assert "Hint: this matches a common mistake: the bias b was left out." in message
 
 
-def test_generic_hints_sign_and_constant_factor():
+def test_generic_hints_sign_and_named_factors_fire_where_they_hold():
     expected = np.array([0.2, -0.4, 0.6])
-    assert "the sign is flipped" in failure(checks.assert_close, -expected, expected, name="g", exercise=EX)
-    message = failure(checks.assert_close, expected * 32, expected, name="g", exercise=EX)
-    assert "off by the same factor, 32" in message and "1/N" in message
+    assert "Hint: the sign is flipped" in failure(checks.assert_close, -expected, expected, name="g", exercise=EX)
+    factors = {"the 1/N is missing (N = 32)": 32, "the learning rate 0.1 is applied twice": 0.1}
+    message = failure(checks.assert_close, expected * 32, expected, name="g", exercise=EX, factors=factors)
+    assert "Hint: every value is 32 times the expected one: the 1/N is missing (N = 32)." in message
+    message = failure(checks.assert_close, expected * 0.1, expected, name="g", exercise=EX, factors=factors)
+    assert "the learning rate 0.1 is applied twice" in message
+
+
+@pytest.mark.parametrize("got, expected, factors", [
+    ([0.0, 0.0, 3.2], [0.0, 0.0, 0.1], {"the 1/N is missing": 32}),      # one nonzero entry: a ratio means nothing
+    ([-5.0], [5.0], {}),                                                 # a single number: no "flipped sign"
+    ([0.2 * 7, -0.4 * 7, 0.6 * 7], [0.2, -0.4, 0.6], {"the 1/N is missing": 32}),  # a factor nobody named
+    ([0.4, -0.4, 0.6], [0.2, -0.4, 0.6], {"the 1/N is missing": 2}),     # not one ratio for all entries
+])
+def test_generic_hints_stay_silent_where_they_would_guess(got, expected, factors):
+    message = failure(checks.assert_close, np.array(got), np.array(expected), name="g", exercise=EX, factors=factors)
+    assert "Hint" not in message
 
 
 def test_shape_messages_and_hints():
-    expected = np.zeros((4, 3))
-    message = failure(checks.assert_close, np.zeros((3, 4)), expected, name="Z", exercise=EX)
-    assert "Z has the wrong shape: expected (4, 3), got (3, 4)." in message and "transposed" in message
+    expected = np.arange(12.0).reshape(4, 3)
+    message = failure(checks.assert_close, expected.T, expected, name="Z", exercise=EX)
+    assert "Z has the wrong shape: expected (4, 3), got (3, 4)." in message and "the transpose of the expected" in message
+    message = failure(checks.assert_close, expected.reshape(3, 4), expected, name="Z", exercise=EX)  # transposing won't fix it
+    assert "expected (4, 3), got (3, 4)" in message and "transpose" not in message.split("got (3, 4).")[1]
+    assert "transpose" not in failure(checks.assert_shape, np.zeros((3, 4)), (4, 3), name="Z", exercise=EX).split(".", 1)[1]
     assert "(N, 1) column" in failure(checks.assert_close, np.zeros((4, 1)), np.zeros(4), name="z", exercise=EX)
     assert "wrong axis" in failure(checks.assert_close, np.zeros(3), expected, name="Z", exercise=EX)
     assert "expected (2,), got (3,)" in failure(checks.assert_shape, np.zeros(3), (2,), name="w", exercise=EX)
@@ -68,7 +91,7 @@ def test_nan_and_overflow_are_explained():
 @pytest.mark.parametrize(
     "got, text",
     [
-        (None, "p is None. Did the function forget to `return` its result?"),
+        (None, "p is None."),
         ("0.5", "p must be a number or an array, got str '0.5'"),
         ([[1.0], [1.0, 2.0]], "p could not be turned into an array"),
         (np.array([object()]), "p must hold real numbers, got dtype object"),
@@ -77,6 +100,23 @@ def test_nan_and_overflow_are_explained():
 def test_wrong_types_are_explained(got, text):
     assert text in failure(checks.assert_close, got, np.array([0.5]), name="p", exercise=EX)
 
+
+def test_forgot_to_return_only_when_the_function_itself_returned_none():
+    message = failure(checks.assert_close, None, np.array([0.5]), name="sigmoid(z)", exercise=EX)
+    assert "sigmoid(z) is None. Did the function forget to `return` its result?" in message
+    message = failure(checks.assert_close, None, 0.5, name="b", exercise=EX)  # b of `w, b, errors = train(...)`
+    assert "b is None." in message and "return" not in message
+
+
+def test_assert_unchanged_names_the_argument_and_the_fix():
+    w0 = np.array([0.5, -1.0, np.nan])
+    before = w0.copy()
+    checks.assert_unchanged(w0, before, name="w0", exercise=EX)  # untouched (a nan equals itself here)
+    w = w0
+    w += 1.0
+    message = failure(checks.assert_unchanged, w0, before, name="w0", exercise=EX)
+    assert f"{EX}: your function changed its argument w0 in place (2 of 3 entries differ)." in message
+    assert "w = w0.copy()" in message and "`x -= ...`" in message
 
 def test_assert_equal_counts_mismatches_and_checks_integer_dtype():
     message = failure(checks.assert_equal, np.array([0, 1, 1, 1]), np.array([0, 1, 0, 0]),
@@ -132,13 +172,16 @@ def no_keepdims(Z):
 
 
 @pytest.mark.parametrize("wrong, args, named", [
-    (transposed_weights, (np.ones((4, 3)), np.ones((3, 2)), np.zeros(2)), "whether the weights are transposed (W.T)"),
+    (transposed_weights, (np.ones((4, 3)), np.ones((3, 2)), np.zeros(2)), "whether a transpose (.T) is needed"),
     (float_labels, (np.array([0, 2]), np.full((2, 3), 1 / 3)), "convert them with y.astype(int)"),
     (no_keepdims, (np.zeros((4, 3)),), "keepdims=True"),
+    (lambda a, b: a + b, (np.zeros((4, 3)), np.zeros((3, 4))), "two sizes must be equal, or one of them 1"),
 ])
 def test_own_work_names_the_mistake_behind_a_numpy_error(wrong, args, named):
     message = failure(lambda: _run_in(checks.own_work(exercise=EX), wrong, *args))
     assert message.startswith(f"{EX}: your function raised") and named in message
+    if "two sizes" in named:
+        assert "keepdims" not in message  # (4, 3) + (3, 4): keepdims would not fix it
 
 
 def test_own_work_names_the_mistake_for_errors_carried_over_from_a_student_kernel():
@@ -165,3 +208,15 @@ def test_no_overflow_names_log_of_zero_or_the_given_mistake():
 
 def _raise(error):
     raise error
+
+
+def test_dtype_is_checked_where_the_exercise_asks_for_float64():
+    z = np.array([-700.0, 0.0])
+    expected = 1 / (1 + np.exp(-z))  # 9.86e-305 and 0.5
+    checks.assert_close(expected, expected, name="sigmoid(z)", exercise=EX, dtype=np.float64)
+    message = failure(checks.assert_close, expected.astype(np.float32), expected, name="sigmoid(z)", exercise=EX,
+                      dtype=np.float64)
+    assert "sigmoid(z) must have dtype float64, got float32" in message
+    # The tail: float32 rounds 9.86e-305 to 0, inside the default atol but not with atol=0.
+    checks.assert_close([0.0, 0.5], expected, name="sigmoid(z)", exercise=EX)
+    assert "relative 1" in failure(checks.assert_close, [0.0, 0.5], expected, name="sigmoid(z)", exercise=EX, atol=0)
