@@ -112,10 +112,16 @@ BROADCAST_HINT = ("these shapes do not broadcast: write down the shape of each o
 
 # What numpy reports under ``no_overflow``, and the stable form that avoids it.
 OVERFLOW_HINTS = (
-    ("log", "log(0) is -inf (and 0 * log(0) is nan): clip the probabilities into [eps, 1 - eps] "
-            "with eps = 1e-7 before taking the log, or work from logits"),
-    ("", "exp of a large number overflows (exp(710) is already inf in float64). "
-         "Rewrite the formula so that exp only ever sees numbers <= 0"),
+    ("in log", "log(0) is -inf (and 0 * log(0) is nan): clip the probabilities into [eps, 1 - eps] "
+               "with eps = 1e-7 before taking the log, or work from logits"),
+    ("overflow", "exp of a large number overflows (exp(710) is already inf in float64). "
+                 "Rewrite the formula so that exp only ever sees numbers <= 0"),
+    ("divide by zero", "a division by zero: a denominator (a sum of exponentials that underflowed, "
+                       "a root of 0 without its eps, a count of 0) reached 0; keep it away from 0"),
+    ("invalid", "an invalid operation gave nan (0/0, inf - inf, inf/inf or the root of a negative "
+                "number): usually an earlier step already under- or overflowed; rewrite the formula "
+                "so that exp only ever sees numbers <= 0, and keep denominators away from 0"),
+    ("", "a floating-point error: look for exp of large numbers, log of 0 and division by 0"),
 )
 
 
@@ -196,9 +202,9 @@ def assert_unchanged(argument, before, *, name: str, exercise: str) -> None:
     differ = before.size if argument.shape != before.shape else int(np.sum(~_same(argument, before)))
     raise CheckFailed(
         f"{exercise}: your function changed its argument {name} in place ({differ} of {before.size} entries differ).\n"
-        f"    Hint: the caller's array is not yours to change. `x -= ...`, `x *= ...` and `x[mask] = 0` write "
-        f"into it, and so does `w = {name}` followed by `w += ...` (w is the same array). Work on a copy: "
-        f"`w = {name}.copy()`, or write `w = w - ...` (which makes a new array)."
+        f"    Hint: the caller's array is not yours to change. `{name} -= ...`, `{name} *= ...` and "
+        f"`{name}[mask] = 0` write into it, and so does `new = {name}` followed by `new += ...` (new is the "
+        f"same array). Work on a copy, `new = {name}.copy()`, or write `new = {name} - ...` (a new array)."
     )
 
 
@@ -247,7 +253,7 @@ def assert_close(
     Tails: the absolute tolerance hides tiny values (0.0 passes for 1e-300); compare them
     with ``atol=0`` so that only the relative error counts.
     """
-    expected_dtype = np.asarray(expected).dtype
+    as_given = np.asarray(expected)  # shown as given: integers stay integers in the message
     expected = np.asarray(expected, dtype=float)
     arr = _numeric(got, name, exercise)
     known = _matching_mistake(arr, mistakes or {}, rtol, atol)
@@ -266,7 +272,7 @@ def assert_close(
         raise CheckFailed(
             f"{exercise}: {name} contains {int(bad_finite.sum())} nan/inf value(s){_context(context)} "
             f"(first at index {index}) where the expected value is finite.\n"
-            f"    expected: {_preview(expected)}\n"
+            f"    expected: {_preview(as_given)}\n"
             f"    got:      {_preview(arr)}\n"
             f"    Hint: an overflow, e.g. exp of a large number or log(0); use a numerically stable form."
         )
@@ -275,13 +281,14 @@ def assert_close(
     error = np.abs(arr.astype(float) - expected)
     error = np.where(np.isnan(error), np.inf, error)
     # The entry that breaks the tolerance the most: a large error on a large value may be allowed.
-    excess = error / (atol + rtol * np.abs(expected))
+    allowed = atol + rtol * np.abs(expected)
+    excess = np.divide(error, allowed, out=np.where(error > 0, np.inf, 0.0), where=allowed > 0)
     worst = np.unravel_index(np.argmax(excess), expected.shape) if expected.shape else ()
     scale = abs(float(expected[worst]))
     relative = f"relative {error[worst] / scale:.3g}" if scale else "where 0 is expected"
     lines = [
         f"{exercise}: {name} is not close enough to the expected value{_context(context)}.",
-        f"    expected: shape {expected.shape}, dtype {expected_dtype}, {_preview(expected)}",
+        f"    expected: shape {expected.shape}, dtype {as_given.dtype}, {_preview(as_given)}",
         f"    got:      shape {arr.shape}, dtype {arr.dtype}, {_preview(arr)}",
         f"    worst error {error[worst]:.3g} at index {tuple(int(i) for i in worst)} "
         f"({relative}); allowed: |got - expected| <= {atol:g} + {rtol:g} * |expected|",
@@ -332,6 +339,9 @@ def _shape_message(arr: np.ndarray, expected_shape: tuple, name: str, exercise: 
 
 
 def _matching_mistake(arr: np.ndarray, mistakes: dict, rtol: float, atol: float) -> str:
+    """The first known mistake that ``arr`` matches, in the test's order: list the specific
+    before the general, and leave out mistakes that this input cannot tell apart (at N = 1,
+    a missing 1/N and a sum are the same number)."""
     for label, wrong in mistakes.items():
         wrong = np.asarray(wrong, dtype=float)
         if wrong.shape == arr.shape and np.allclose(arr, wrong, rtol=rtol, atol=atol):

@@ -309,3 +309,15 @@ def test_a_stand_in_replaces_an_earlier_exercise_in_the_kernel_only_during_the_c
     # ... and in the notebook, where the test cell runs in the kernel itself.
     assert text(box.run_cell(STAND_IN_TEST)) == "ok\n"
     assert text(box.run_cell("print(sigmoid(np.ones(2)))")) == "[0. 0.]\n"
+
+
+def test_a_cache_changed_in_place_in_the_kernel_is_changed_in_the_grader_too(box):
+    # Week 4's mlp_backward gets nblib's Cache (a dataclass of tuples of arrays): writing into
+    # cache.z[0] must show in the grader's cache, as it would in the notebook.
+    box.run_cell("def backward(cache):\n    cache.z[0][cache.z[0] < 0] = 0\n    return 1.0")
+    source = ("import numpy as np\nfrom nblib import mlp\n"
+              "cache = mlp.Cache(inputs=(np.ones((1, 2)),), z=(np.array([[-1.0, 2.0]]),), a=(np.ones((1, 2)),), "
+              "activation='relu', output='softmax')\n"
+              "backward(cache)\nassert cache.z[0].tolist() == [[0.0, 2.0]], cache.z\nprint('ok')")
+    outputs = TrustedTests(box, timeout=5).run("cache", source).finish()
+    assert [o.get("text") for o in outputs] == ["ok\n"], outputs

@@ -116,7 +116,7 @@ def test_assert_unchanged_names_the_argument_and_the_fix():
     w += 1.0
     message = failure(checks.assert_unchanged, w0, before, name="w0", exercise=EX)
     assert f"{EX}: your function changed its argument w0 in place (2 of 3 entries differ)." in message
-    assert "w = w0.copy()" in message and "`x -= ...`" in message
+    assert "new = w0.copy()" in message and "`w0 -= ...`" in message
 
 def test_assert_equal_counts_mismatches_and_checks_integer_dtype():
     message = failure(checks.assert_equal, np.array([0, 1, 1, 1]), np.array([0, 1, 0, 0]),
@@ -220,3 +220,31 @@ def test_dtype_is_checked_where_the_exercise_asks_for_float64():
     # The tail: float32 rounds 9.86e-305 to 0, inside the default atol but not with atol=0.
     checks.assert_close([0.0, 0.5], expected, name="sigmoid(z)", exercise=EX)
     assert "relative 1" in failure(checks.assert_close, [0.0, 0.5], expected, name="sigmoid(z)", exercise=EX, atol=0)
+
+
+def test_the_first_matching_mistake_is_named_in_the_tests_order():
+    expected = np.array([0.5, 0.25])
+    known = {"the sign is flipped": -expected, "the 1/N is missing (N = 2)": expected * 2,
+             "every value is larger than expected": expected * 2}   # true too, but less specific: listed last
+    message = failure(checks.assert_close, expected * 2, expected, name="g", exercise=EX, mistakes=known)
+    assert "the 1/N is missing (N = 2)" in message and "larger than expected" not in message
+    assert "Hint" not in failure(checks.assert_close, expected * 3, expected, name="g", exercise=EX, mistakes=known)
+
+
+@pytest.mark.parametrize("formula, named", [
+    (lambda z: np.exp(z), "exp of a large number overflows"),
+    (lambda z: np.log(z - z), "log(0) is -inf"),
+    (lambda z: z / (z - z), "a division by zero"),
+    (lambda z: (z - z) / (z - z), "an invalid operation gave nan (0/0"),
+])
+def test_no_overflow_names_what_numpy_reported(formula, named):
+    message = failure(lambda: _run_in(checks.no_overflow(exercise=EX), formula, np.array([1000.0])))
+    assert named in message
+    assert sum(hint in message for _, hint in checks.OVERFLOW_HINTS) == 1
+
+
+def test_exact_comparison_with_no_allowance_reports_the_wrong_entry():
+    with np.errstate(all="raise"):  # no division by a zero allowance on the way
+        message = failure(checks.assert_close, np.array([64.0, 101.0]), np.array([64, 100]), name="sizes",
+                          exercise=EX, rtol=0, atol=0)
+    assert "worst error 1 at index (1,)" in message
