@@ -307,3 +307,39 @@ def get(name: str):
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}.{hint}")
     return ACTIVATIONS[key], DERIVATIVES[key]
+
+
+# --- the week-2 homework's signatures ------------------------------------------------------
+# While a later exercise of the week-2 homework is tested, these stand in for the student's
+# exercise-1 functions (``checks.standing_in(sigmoid=activations.homework_sigmoid, ...)``), so
+# that a mistake in exercise 1 costs exercise 1 only. Each has the homework's signature exactly:
+# argument ``z``, and the slope and alpha positional-or-keyword with the same defaults.
+
+@reference
+def homework_sigmoid(z):
+    """:func:`sigmoid` with the week-2 homework's signature, ``sigmoid(z)``."""
+    return sigmoid(z)
+
+
+@reference
+def homework_relu(z):
+    """:func:`relu` with the week-2 homework's signature, ``relu(z)``."""
+    return relu(z)
+
+
+@reference
+def homework_leaky_relu(z, negative_slope=0.01):
+    """:func:`leaky_relu` with the week-2 homework's signature, ``leaky_relu(z, negative_slope=0.01)``."""
+    return leaky_relu(z, negative_slope=negative_slope)
+
+
+@reference
+def homework_elu(z, alpha=1.0):
+    """:func:`elu` with the week-2 homework's signature, ``elu(z, alpha=1.0)``."""
+    return elu(z, alpha=alpha)
+
+
+@reference
+def homework_softplus(z):
+    """:func:`softplus` with the week-2 homework's signature, ``softplus(z)``."""
+    return softplus(z)

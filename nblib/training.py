@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nblib import mlp
+from nblib._reference import reference
 from nblib._validation import as_labels, as_matrix, check_int
-from nblib.layers import SoftmaxCrossEntropy
+from nblib.layers import SoftmaxCrossEntropy, softmax_cross_entropy
 
-__all__ = ["fit", "History", "TrainingDiverged", "BLOWN_UP"]
+__all__ = ["fit", "History", "TrainingDiverged", "BLOWN_UP", "sgd_train_step"]
 
 # A mean cross-entropy this large means probabilities of e^-10000 for the true classes: not a
 # hard batch but weights that have blown up. (With logits the loss is computed stably, so it
@@ -130,3 +132,48 @@ def _diverged(loss: float, epoch: int, batch: int, optimizer) -> str:
     at = f" {lr:g}" if isinstance(lr, (int, float)) else ""
     return (f"the loss became {loss} at epoch {epoch}, batch {batch}: the weights have blown up. "
             f"The learning rate{at} is probably too large; try one 10 times smaller.")
+
+
+# --- week 4's homework signature ----------------------------------------------------------------
+
+@reference
+def sgd_train_step(X, y, weights, biases, *, lr: float, activation: str = "relu"):
+    """One step of plain SGD on an MLP's mean softmax cross-entropy, in the signature of week 4's
+    homework ``sgd_train_step`` (it stands in for the student's while their ``train`` is tested).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+    y : array_like of int, shape (N,)
+    weights, biases : sequences of ndarray
+        W_l (D_l, M_l) and b_l (M_l,), as for :func:`nblib.mlp.forward`; not modified.
+    lr : float
+        The learning rate.
+    activation : str
+        The hidden layers' activation; the last layer outputs logits.
+
+    Returns
+    -------
+    loss : float
+        The mean cross-entropy on the batch, before the update.
+    new_weights, new_biases : list of ndarray
+        W_l - lr dW_l and b_l - lr db_l, new arrays.
+
+    Notes
+    -----
+    Every gradient is computed with the weights of the forward pass, then all are updated.
+
+    Example
+    -------
+    >>> X, y = np.array([[2.0, 1.0]]), np.array([0])
+    >>> weights, biases = [np.array([[1.0], [-1.0]]), np.array([[2.0, -1.0]])], [np.zeros(1), np.zeros(2)]
+    >>> loss, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.1)
+    >>> round(loss, 6), new_biases[1]            # loss = log(1 + e^-3); db_2 = softmax(2, -1) - (1, 0)
+    (0.048587, array([ 0.00474259, -0.00474259]))
+    """
+    logits, cache = mlp.forward(X, weights, biases, activation=activation, output="identity")   # (N, C)
+    loss, dlogits = softmax_cross_entropy(logits, y)
+    dweights, dbiases = mlp.backward(dlogits, cache, weights)
+    new_weights = [np.asarray(W, dtype=float) - lr * dW for W, dW in zip(weights, dweights)]
+    new_biases = [np.asarray(b, dtype=float) - lr * db for b, db in zip(biases, dbiases)]
+    return loss, new_weights, new_biases

@@ -1,9 +1,11 @@
 """Bad (and a few good) week-1 submissions, each with the score its valid work earns.
 
 Week 1's automatic points, from the homework's own table: predict 3, sigmoid_neuron 4,
-logic_weights 3, train_perceptron 6, converges 3 (it calls the student's train_perceptron),
-multi_output_forward 4; 23 in all. ``expected`` below is worked out from that table, never
-read from a grading run. ``what`` is a piece of the one-line summary the grader must print.
+logic_weights 3, train_perceptron 6, converges 3, multi_output_forward 4; 23 in all. Each
+exercise is graded on its own: converges is tested with nblib's train_perceptron standing in
+for the student's, so a wrong or missing train_perceptron costs its own 6 points and no more.
+``expected`` below is worked out from that table, never read from a grading run. ``what`` is a
+piece of the one-line summary the grader must print.
 
 Attacks that would pass with stock nbgrader (test cells in the student's kernel) start from
 the released stubs or from wrong answers: if the attack worked they would score 23.
@@ -128,8 +130,9 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
         Case("tamper_gradebook", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", tamper))}),
         Case("network", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", (
             "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)")))}),
-        # --- w0 changed in place: caught when graded as in the notebook (the visible test checks w0)
-        Case("in_place_w0", FULL - 3, "lost points in", {hw: _bytes(_with(solution, train_perceptron=_cell(
+        # --- w0 changed in place: caught when graded as in the notebook, by the visible and the hidden
+        # test of train_perceptron (both pass the test's own w0 and check it after): all 6 of its points
+        Case("in_place_w0", minus("train_perceptron"), "lost points in", {hw: _bytes(_with(solution, train_perceptron=_cell(
             solution, "train_perceptron").source.replace("np.array(w0, dtype=float)  # a copy", "w0")
             .replace("w = w + lr * delta * x_i", "w += lr * delta * x_i")))}),
         # --- nblib's own answer, copied with other names: full marks, and a note for the instructor
@@ -151,8 +154,9 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
         Case("disk_filler", FULL, "all automatic tests passed", {hw: _bytes(_insert_after(solution, "setup", DISK_FILLER))}),
         Case("slow_cells", 0.0, "time budget", {hw: _bytes(_insert_cells_after(
             solution, "setup", ["import time\ntime.sleep(SLEEP)".replace("SLEEP", str(SLOW_CELL))] * SLOW_CELLS))}),
-        # --- code that hangs, exits or crashes: only its own exercise is lost
-        Case("sigint_loop", minus("train_perceptron", "converges"), "stopped after", {hw: _bytes(_with(
+        # --- code that hangs, exits or crashes: only its own exercise is lost (the cell that hangs defines
+        # train_perceptron and is dropped; converges still earns its 3 with nblib's train_perceptron standing in)
+        Case("sigint_loop", minus("train_perceptron"), "stopped after", {hw: _bytes(_with(
             solution, train_perceptron=_cell(solution, "train_perceptron").source
             + "\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"))}),
         Case("loop_in_function", minus("predict"), "stopped after", {hw: _bytes(_with(
@@ -176,7 +180,7 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
             solution, predict="def predict(X, w, b):\n    return (X @ w + b >= 0).astype(float)\n"))}),
         Case("transposed", minus("multi_output_forward"), "lost points in", {hw: _bytes(_with(
             solution, multi_output_forward="def multi_output_forward(X, W, b):\n    return (X @ W + b).T\n"))}),
-        Case("calls_reference", minus("train_perceptron", "converges"), "lost points in", {hw: _bytes(_with(
+        Case("calls_reference", minus("train_perceptron"), "lost points in", {hw: _bytes(_with(
             solution, train_perceptron="def train_perceptron(X, y, **kwargs):\n"
                                        "    fit = perceptron.train(X, y, **kwargs)\n    return fit.w, fit.b, fit.errors\n"))}),
         Case("stderr_noise", FULL, "all automatic tests passed", {hw: _bytes(_with(

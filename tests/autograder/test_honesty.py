@@ -289,4 +289,5 @@ def test_only_the_size_floor_spares_the_instructors_one_line_answer(no_size_floo
     # softplus'(z) = sigmoid(z) is the exercise's formula; nblib writes it the same way. The
     # floor keeps it (and every honest student who writes it) from being flagged.
     matches = [m for path in HOMEWORKS for cell in solution_cells(path) for m in copied_references(cell)]
-    assert matches == [("softplus_derivative", "nblib.activations.softplus_derivative")]
+    assert {function for function, _ in matches} == {"softplus_derivative"}   # `return sigmoid(z)`, and only it
+    assert ("softplus_derivative", "nblib.activations.softplus_derivative") in matches

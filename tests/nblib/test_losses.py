@@ -169,3 +169,51 @@ def test_inputs_are_not_modified(rng):
     L.softmax(logits)
     L.categorical_cross_entropy(one_hot, logits, from_logits=True)
     np.testing.assert_array_equal(logits, before)
+
+
+# --- stand-ins with the homework's signatures --------------------------------------------------------
+
+def test_homework_softmax_has_the_week3_homework_signature(rng):
+    import inspect
+
+    assert list(inspect.signature(L.homework_softmax).parameters) == ["Z"]
+    z = rng.normal(scale=5.0, size=(6, 4))
+    before = z.copy()
+    np.testing.assert_array_equal(L.homework_softmax(z), L.softmax(z, axis=1))
+    np.testing.assert_array_equal(z, before)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # rows far apart, each shifted by its own max
+        np.testing.assert_array_equal(L.homework_softmax(np.array([[1000.0, 1000.0], [-1000.0, -1000.0]])), 0.5)
+
+
+def test_homework_categorical_cross_entropy_has_the_week3_homework_signature(rng):
+    import inspect
+
+    parameters = inspect.signature(L.homework_categorical_cross_entropy).parameters
+    assert list(parameters) == ["Y", "P", "from_logits"] and parameters["from_logits"].default is False
+    logits, _, one_hot = random_problem(rng)
+    probs = L.softmax(logits)
+    # from_logits by position, as a student's exercise 5 may call it; a float, as the homework returns
+    got = L.homework_categorical_cross_entropy(one_hot, logits, True)
+    assert type(got) is float
+    assert got == pytest.approx(L.categorical_cross_entropy(one_hot, logits, from_logits=True), rel=1e-14)
+    assert L.homework_categorical_cross_entropy(one_hot, probs) == pytest.approx(
+        L.categorical_cross_entropy(one_hot, probs), rel=1e-14)
+    # extremes: exact from logits, clipped from probabilities
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert L.homework_categorical_cross_entropy(np.array([[0, 1]]), np.array([[1000.0, -1000.0]]), True) == 2000.0
+        assert L.homework_categorical_cross_entropy(np.array([[0, 1]]), np.array([[1.0, 0.0]])) == pytest.approx(-math.log(1e-7))
+    with pytest.raises(ValueError, match=r"Y and P must have the same shape, got \(1, 2\) and \(1, 3\)"):
+        L.homework_categorical_cross_entropy(np.array([[0, 1]]), np.full((1, 3), 1 / 3))
+
+
+def test_homework_categorical_cross_entropy_stands_in_while_the_references_are_off(rng):
+    from nblib._reference import ReferenceDisabled, disabled
+
+    logits, _, one_hot = random_problem(rng)
+    before = logits.copy()
+    with disabled(L.categorical_cross_entropy, L.log_softmax, L.softmax, exercise="Exercise 5"):
+        got = L.homework_categorical_cross_entropy(one_hot, logits, from_logits=True)
+    np.testing.assert_array_equal(logits, before)  # inputs untouched
+    assert got == pytest.approx(L.categorical_cross_entropy(one_hot, logits, from_logits=True), rel=1e-14)
+    with disabled(L.homework_categorical_cross_entropy, exercise="Exercise 4"), pytest.raises(ReferenceDisabled):
+        L.homework_categorical_cross_entropy(one_hot, logits, True)

@@ -1,7 +1,8 @@
 """nblib.training.fit: learns the digits about as well as scikit-learn's MLPClassifier of the
 same shape and budget, keeps one History entry per epoch, uses every example once per epoch
 in shuffled mini-batches, honours the callback, reproduces from its seed, stops with
-TrainingDiverged when the loss stops being finite, and leaves X and y alone."""
+TrainingDiverged when the loss stops being finite, and leaves X and y alone. sgd_train_step
+(week 4's homework signature) takes one Keras SGD step and leaves its inputs alone."""
 
 import math
 import re
@@ -13,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from nblib import data, layers, optim
-from nblib.training import History, TrainingDiverged, fit
+from nblib.training import History, TrainingDiverged, fit, sgd_train_step
 
 EPOCHS, LR = 5, 0.01
 
@@ -185,3 +186,61 @@ def test_fit_does_not_modify_x_or_y(digits):
         validation=(X, y))
     np.testing.assert_array_equal(X, digits.X_train[:100])
     np.testing.assert_array_equal(y, digits.y_train[:100])
+
+
+# --- sgd_train_step: week 4's homework signature, the stand-in while the student's train is tested ---
+
+def test_sgd_train_step_by_hand():
+    # One example, 2 -> 1 (ReLU) -> 2: z_1 = 2 - 1 = 1, logits (2, -1), p = softmax(2, -1), loss = log(1 + e^-3).
+    # dlogits = p - (1, 0) = (-q, q) with q = e^-3 / (1 + e^-3); dW_2 = a_1.T dlogits; dz_1 = dlogits . (2, -1) = -3q.
+    X, y = np.array([[2.0, 1.0]]), np.array([0])
+    weights, biases = [np.array([[1.0], [-1.0]]), np.array([[2.0, -1.0]])], [np.zeros(1), np.zeros(2)]
+    loss, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.1)
+    q = np.exp(-3) / (1 + np.exp(-3))
+    assert isinstance(loss, float) and loss == pytest.approx(np.log1p(np.exp(-3)), rel=1e-12)
+    np.testing.assert_allclose(new_weights[1], [[2 + 0.1 * q, -1 - 0.1 * q]], rtol=1e-12)
+    np.testing.assert_allclose(new_biases[1], [0.1 * q, -0.1 * q], rtol=1e-12)
+    np.testing.assert_allclose(new_weights[0], [[1 + 0.1 * 3 * q * 2], [-1 + 0.1 * 3 * q * 1]], rtol=1e-12)
+    np.testing.assert_allclose(new_biases[0], [0.3 * q], rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation, sizes", [("relu", [4, 3]), ("tanh", [5, 8, 3]), ("sigmoid", [6, 5, 4, 3])])
+def test_sgd_train_step_matches_one_keras_sgd_step(tf, keras, rng, activation, sizes):
+    X, y = rng.normal(size=(10, sizes[0])), rng.integers(0, sizes[-1], size=10)
+    weights = [rng.normal(size=(d, m)) for d, m in zip(sizes[:-1], sizes[1:])]
+    biases = [rng.normal(size=m) for m in sizes[1:]]
+    model = keras.Sequential([keras.Input((sizes[0],), dtype="float64")]
+                             + [keras.layers.Dense(m, activation=activation if i < len(sizes) - 2 else None, dtype="float64")
+                                for i, m in enumerate(sizes[1:])])
+    model.set_weights([p for pair in zip(weights, biases) for p in pair])
+    scce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")
+    with tf.GradientTape() as tape:
+        value = scce(y, model(X, training=True))
+    keras.optimizers.SGD(learning_rate=0.5).apply_gradients(   # 0.5 is exact in float32
+        zip(tape.gradient(value, model.trainable_variables), model.trainable_variables))
+    loss, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.5, activation=activation)
+    assert loss == pytest.approx(float(value), rel=1e-9)
+    after = model.get_weights()
+    for ours, theirs in zip(new_weights + new_biases, after[0::2] + after[1::2]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_sgd_train_step_leaves_its_inputs_alone_and_returns_new_lists(rng):
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6)
+    weights, biases = [rng.normal(size=(3, 4)), rng.normal(size=(4, 2))], [rng.normal(size=4), rng.normal(size=2)]
+    saved = [p.copy() for p in weights + biases + [X, y]]
+    _, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.1, activation="tanh")
+    for before, after in zip(saved, weights + biases + [X, y]):
+        np.testing.assert_array_equal(before, after)
+    assert all(new is not old for new, old in zip(new_weights + new_biases, weights + biases))
+
+
+def test_sgd_train_step_can_be_switched_off_for_the_exercise_that_asks_for_it():
+    from nblib._reference import ReferenceDisabled, disabled
+
+    X, y = np.array([[2.0, 1.0]]), np.array([0])
+    weights, biases = [np.array([[1.0], [-1.0]]), np.array([[2.0, -1.0]])], [np.zeros(1), np.zeros(2)]
+    with disabled(sgd_train_step, exercise="Exercise 6 (sgd_train_step)"):
+        with pytest.raises(ReferenceDisabled, match="Exercise 6"):
+            sgd_train_step(X, y, weights, biases, lr=0.1)
+    sgd_train_step(X, y, weights, biases, lr=0.1)
