@@ -59,12 +59,13 @@ QUIZ = Quiz("Week 1: the perceptron", [
          "The sigmoid never equals 1; the boundary is where it equals 0.5, i.e. z = 0."),
     ),
     Question(
-        "Why do trainable networks use the sigmoid (or other smooth functions) instead of the step?",
+        "Why do networks trained by gradient descent use the sigmoid (or ReLU, and the like) instead of the step?",
         ("The step's derivative is 0 wherever it exists, so gradients carry no information",
          "The sigmoid is faster to compute", "The sigmoid outputs only 0 or 1",
          "The step function cannot be applied to arrays"),
         0,
-        ("Right: gradient descent needs to know which way to nudge each weight; a flat step says nothing.",
+        ("Right: gradient descent needs to know which way to nudge each weight; a flat step says nothing. "
+         "Smoothness is not the point: ReLU has a corner at 0 and trains well, since its slope is 1 for z > 0.",
          "The step is cheaper; the reason is its derivative.",
          "That describes the step; the sigmoid outputs values in (0, 1).",
          "np.where(z >= 0, 1, 0) applies it to a whole array at once."),

@@ -45,7 +45,8 @@ QUIZ = Quiz("Week 2: activations and the forward pass", [
         0,
         ("Right: (XW1 + b1)W2 + b2 = X(W1 W2) + (b1 W2 + b2), and so on for every layer: "
          "the product of the matrices is one matrix. It cannot even learn XOR.",
-         "Universal approximation needs a non-linear activation; without one, any width stays linear.",
+         "Universal approximation needs a non-polynomial activation (Leshno et al., 1993); with none at "
+         "all, any width stays linear.",
          "The ReLU between the layers is what stops them from collapsing into one; remove it and the "
          "power goes with it.",
          "The biases shift the output: the collapsed layer XW + b need not pass through the origin."),
@@ -93,7 +94,8 @@ QUIZ = Quiz("Week 2: activations and the forward pass", [
         0,
         ("Right: the theorem says good weights exist; it says nothing about training finding them, "
          "nor how many units it takes, nor how well the network generalises.",
-         "That is exactly what it promises: one hidden layer, with a non-linear activation, is enough.",
+         "That is exactly what it promises: one hidden layer, with a non-polynomial activation such as "
+         "the sigmoid or ReLU, is enough.",
          "It does promise this: for every tolerance epsilon > 0 some network is within epsilon everywhere.",
          "It does promise finitely many units for each tolerance; it does not say how many, and it can be a lot."),
     ),

@@ -57,7 +57,8 @@ QUIZ = Quiz("Week 4: backpropagation and the training loop", [
         ("It turns each row of P into a probability distribution",
          "Nothing: leaving it out trains exactly the same",
          "It cancels the softmax's own derivative",
-         "It keeps the step size independent of the batch size, so the learning rate need not change with it"),
+         "It keeps the gradient's scale independent of the batch size, so a change of batch size does not "
+         "change every step by a factor of N"),
         3,
         ("That is the softmax's job, done in the forward pass. The 1/N comes from averaging the N "
          "per-example losses.",
@@ -66,7 +67,8 @@ QUIZ = Quiz("Week 4: backpropagation and the training loop", [
          "The softmax's derivative and the log's 1/p cancel each other, which is where P - Y comes from. "
          "The 1/N is a separate factor, from the mean over the batch.",
          "Right: the loss is a mean, so its gradient is an average over the examples. A batch of 32 "
-         "and a batch of 256 then give steps of the same size, only with different noise."),
+         "and a batch of 256 then give gradients of the same size on average, only with different noise; "
+         "the best learning rate can still change with the batch size, because the noise does (week 5)."),
     ),
     Question(
         "You check your backward pass against centred differences, with $h = 10^{-5}$, on "
