@@ -6,11 +6,13 @@ students' homework and is graded, exported and given feedback:
     ada  the solution                           23/23 automatic points, 26/26 after manual grading
     bob  the untouched released notebook        0
     cyd  exercises 1-3 done                     3 + 4 + 3 = 10
-    dee  everything, but exercise 4 calls nblib's reference: exercises 4 and 5 earn nothing: 23 - 6 - 3 = 14
+    dee  everything, but exercise 4 calls nblib's reference: exercise 4 earns nothing; exercise 5 is
+         graded with nblib's train_perceptron standing in for dee's, so it keeps its 3: 23 - 6 = 17
     eve  the solution, but noisy: warnings, stderr prints and TensorFlow's start-up log  23
 """
 
 import csv
+import importlib
 import os
 import re
 import shutil
@@ -113,17 +115,32 @@ def automatic_points(week) -> float:
     return auto
 
 
+def first_case_of_each_exercise(cases: dict) -> dict[str, str]:
+    """One answer cell per exercise, from a week's mistake tests: {exercise: source}."""
+    answers = {}
+    for exercise, *_, source in cases.values():
+        answers.setdefault(exercise, source)
+    return answers
+
+
 def test_every_week_solution_earns_every_automatic_point_in_a_busy_batch_twice(tmp_path):
     """Hidden tests included: every week's reference answers, graded together in one batch with
     two jobs (so TensorFlow loads while the other job keeps the machine busy), earn everything,
-    twice; the untouched released notebooks earn nothing."""
+    twice; the untouched released notebooks earn nothing. And the mistake tests' verdicts hold
+    through `grade` too: a notebook of the week's wrong answers (the first of each exercise in
+    tests/test_mistakes_weekNN.py) earns nothing, one of its right answers written another
+    way earns everything."""
     course = tmp_path / "course"
     shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     run_cli(course, "release", *WEEKS)
     for week in WEEKS:
+        cases = importlib.import_module(f"tests.test_mistakes_{week[:6]}")
         submit(course, "ada", solutions(week), week=week)
         submit(course, "bob", {}, week=week)
-    expected = {week: {"ada": automatic_points(week), "bob": 0} for week in WEEKS}
+        submit(course, "cat", first_case_of_each_exercise(cases.WRONG), week=week)
+        submit(course, "dan", {**solutions(week), **first_case_of_each_exercise(cases.RIGHT)}, week=week)
+    expected = {week: {"ada": automatic_points(week), "bob": 0, "cat": 0, "dan": automatic_points(week)}
+                for week in WEEKS}
     for _ in range(2):
         output = run_cli(course, "grade", "--jobs", "2")
         assert {week: scores(course, week) for week in WEEKS} == expected, output
@@ -132,7 +149,7 @@ def test_every_week_solution_earns_every_automatic_point_in_a_busy_batch_twice(t
 def test_every_submission_gets_the_score_its_work_earns(graded):
     course, output = graded
     auto = sum(AUTO_POINTS.values())
-    assert scores(course) == {"ada": auto, "bob": 0, "cyd": 10, "dee": auto - 6 - 3, "eve": auto}
+    assert scores(course) == {"ada": auto, "bob": 0, "cyd": 10, "dee": auto - 6, "eve": auto}
     assert "5/5" in output and "what happened" in output  # progress and the summary table
 
 
@@ -178,6 +195,7 @@ def test_export_writes_a_csv_of_grades(graded):
     # per exercise: cyd did exercises 1-3 (3 + 4 + 3 points) and nothing after
     assert [rows["cyd"][f"{name} (/{points})"] for name, points in AUTO_POINTS.items()] == ["3", "4", "3", "0", "0", "0"]
     assert rows["dee"]["train_perceptron (/6)"] == "0" and rows["dee"]["predict (/3)"] == "3"
+    assert rows["dee"]["converges (/3)"] == "3"  # graded with nblib's train_perceptron standing in
     assert rows["ada"]["xor_explanation (/3)"] == "" and rows["ada"]["needs_manual_grading"] == "yes"
 
 
