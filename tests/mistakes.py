@@ -147,3 +147,59 @@ def assert_solution_passes(week: str, exercises) -> None:
     hw = homework(week)
     for exercise in sorted(set(exercises)):
         assert_kept(week, exercise, hw.answers[exercise])
+
+
+def assert_independent(week: str, exercise: str, wrong_earlier: str) -> None:
+    """``exercise``, answered right, keeps every point with ``wrong_earlier`` (wrong answers to
+    the earlier exercises it calls, and maybe a right answer of its own that calls them) in the
+    kernel: nblib's answers stand in for them. Without an answer of its own, the solution's."""
+    hw = homework(week)
+    defined = InstructorCells.bound_names(wrong_earlier)
+    earlier = [name for name, answer in hw.answers.items()
+               if name != exercise and InstructorCells.bound_names(answer) & defined]
+    assert earlier, f"{week}: no earlier exercise is defined in:\n{wrong_earlier}"
+    own = InstructorCells.bound_names(hw.answers[exercise]) & defined
+    source = wrong_earlier if own else wrong_earlier + hw.answers[exercise]
+    try:
+        assert_kept(week, exercise, source)
+    finally:  # the wrong earlier functions are still in the kernel: put the solution's back
+        for name in earlier:
+            hw._replace(name, hw.answers[name], must_pass=True)
+
+
+class WeekTests:
+    """The tests of every ``tests/test_mistakes_weekNN.py``: a subclass named ``Test...`` sets
+
+    - ``WEEK``: the week's folder name;
+    - ``WRONG``: case name -> (exercise, text the first failure must contain, wrong answer cell);
+    - ``RIGHT``: case name -> (exercise, a right answer cell written in an unusual way);
+    - ``WRONG_EARLIER`` (optional): later exercise -> wrong answers to the earlier ones it calls.
+    """
+
+    WEEK: str
+    WRONG: dict
+    RIGHT: dict
+    WRONG_EARLIER: dict = {}
+
+    def pytest_generate_tests(self, metafunc):
+        for argument, cases in (("wrong", self.WRONG), ("right", self.RIGHT), ("later", self.WRONG_EARLIER)):
+            if argument in metafunc.fixturenames:
+                metafunc.parametrize(argument, list(cases))
+
+    def test_a_wrong_answer_loses_its_whole_exercise_and_is_named(self, wrong):
+        assert_rejected(self.WEEK, *self.WRONG[wrong])
+
+    def test_a_right_answer_written_another_way_keeps_every_point(self, right):
+        assert_kept(self.WEEK, *self.RIGHT[right])
+
+    def test_a_wrong_earlier_exercise_does_not_cost_a_later_one(self, later):
+        assert_independent(self.WEEK, later, self.WRONG_EARLIER[later])
+
+    def test_the_solution_keeps_every_point(self):
+        assert_solution_passes(self.WEEK, homework(self.WEEK).answers)
+
+    def test_every_exercise_has_wrong_and_right_answers_and_the_week_enough(self):
+        assert len(self.WRONG) >= 30 and len(self.RIGHT) >= 3
+        for exercise in homework(self.WEEK).answers:
+            assert any(case[0] == exercise for case in self.WRONG.values()), f"no wrong answer for {exercise}"
+            assert any(case[0] == exercise for case in self.RIGHT.values()), f"no right answer for {exercise}"

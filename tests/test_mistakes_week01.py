@@ -9,7 +9,6 @@ is graded with nblib's ``train_perceptron`` standing in for the student's, so a 
 Exercise 4 costs only Exercise 4.
 """
 
-import pytest
 
 from tests import mistakes
 
@@ -305,31 +304,12 @@ def multi_output_forward(X, W, b):
 }
 
 
-@pytest.mark.parametrize("case", WRONG)
-def test_a_wrong_answer_loses_its_whole_exercise_and_is_named(case):
-    mistakes.assert_rejected(WEEK, *WRONG[case])
+# Exercise 5 calls exercise 4: a wrong train_perceptron in the kernel costs converges nothing.
+WRONG_EARLIER = {
+    "converges": "def train_perceptron(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):\n"
+                 "    return np.zeros(X.shape[1]), 0.0, [1]   # never converges\n",
+}
 
 
-@pytest.mark.parametrize("case", RIGHT)
-def test_a_right_answer_written_another_way_keeps_every_point(case):
-    mistakes.assert_kept(WEEK, *RIGHT[case])
-
-
-def test_the_solution_keeps_every_point():
-    mistakes.assert_solution_passes(WEEK, [exercise for exercise, *_ in [*WRONG.values(), *RIGHT.values()]])
-
-
-def test_converges_is_graded_with_nblibs_train_perceptron_standing_in():
-    """A wrong train_perceptron in the kernel costs converges nothing: its tests call nblib's."""
-    hw = mistakes.homework(WEEK)
-    broken = "def train_perceptron(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):\n    return np.zeros(X.shape[1]), 0.0, [1]\n"
-    try:
-        mistakes.assert_kept(WEEK, "converges", broken + hw.answers["converges"])
-    finally:  # the kernel's train_perceptron is the solution's again
-        hw.grade("train_perceptron", hw.answers["train_perceptron"])
-    assert not hw.grade("train_perceptron", hw.answers["train_perceptron"]).failed
-
-
-def test_the_week_has_enough_cases():
-    assert len(WRONG) >= 30 and len(RIGHT) >= 3
-    assert {exercise for exercise, *_ in WRONG.values()} == set(mistakes.homework(WEEK).answers) - {"xor_explanation"}
+class TestWeek01(mistakes.WeekTests):
+    WEEK, WRONG, RIGHT, WRONG_EARLIER = WEEK, WRONG, RIGHT, WRONG_EARLIER

@@ -9,7 +9,6 @@ Exercises that call an earlier one (5 may call ``categorical_cross_entropy``, 7 
 cost them: the last tests show it.
 """
 
-import pytest
 
 from tests import mistakes
 
@@ -393,50 +392,24 @@ def mean_squared_error(y, y_hat):
 # A wrong earlier exercise, defined by the later exercise's cell (so that it stays in the kernel), and
 # the later exercise's right answer that calls it: the stand-in keeps the later exercise's points.
 WRONG_EARLIER = {
-    "a wrong softmax does not cost the gradient": ("softmax_cross_entropy_gradient", "softmax", """
+    "softmax_cross_entropy_gradient": """
 def softmax(Z):                         # exercise 1 done wrong: no max shift, columns
     e = np.exp(Z)
     return e / e.sum(axis=0, keepdims=True)
 
 """ + gradient("""
     return (softmax(Z) - np.eye(Z.shape[1])[y]) / len(y)
-""")),
-    "a wrong categorical cross-entropy does not cost the sparse one": (
-        "sparse_categorical_cross_entropy", "categorical_cross_entropy", """
+"""),
+    "sparse_categorical_cross_entropy": """
 def categorical_cross_entropy(Y, P, from_logits=False):   # exercise 4 done wrong: log(0), the sum
     return float(-(Y * np.log(P)).sum())
 
 """ + """
 def sparse_categorical_cross_entropy(y, P, from_logits=False):
     return categorical_cross_entropy(np.eye(P.shape[1])[y], P, from_logits)
-"""),
+""",
 }
 
 
-@pytest.mark.parametrize("case", WRONG)
-def test_a_wrong_answer_loses_the_whole_exercise_with_a_hint_that_names_it(case):
-    mistakes.assert_rejected(WEEK, *WRONG[case])
-
-
-@pytest.mark.parametrize("case", RIGHT)
-def test_a_right_answer_written_another_way_keeps_every_point(case):
-    mistakes.assert_kept(WEEK, *RIGHT[case])
-
-
-@pytest.mark.parametrize("case", WRONG_EARLIER)
-def test_each_exercise_is_graded_on_its_own(case):
-    exercise, earlier, source = WRONG_EARLIER[case]
-    homework = mistakes.homework(WEEK)
-    try:
-        mistakes.assert_kept(WEEK, exercise, source)
-    finally:  # the kernel's earlier function is the solution's again
-        mistakes.assert_kept(WEEK, earlier, homework.answers[earlier])
-
-
-def test_the_solution_keeps_every_point():
-    mistakes.assert_solution_passes(WEEK, mistakes.homework(WEEK).answers)
-
-
-def test_every_exercise_has_its_mistakes_and_the_week_enough_of_both():
-    assert len(WRONG) >= 30 and len(RIGHT) >= 3
-    assert {exercise for exercise, *_ in WRONG.values()} == set(mistakes.homework(WEEK).answers)
+class TestWeek03(mistakes.WeekTests):
+    WEEK, WRONG, RIGHT, WRONG_EARLIER = WEEK, WRONG, RIGHT, WRONG_EARLIER

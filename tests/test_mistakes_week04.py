@@ -8,7 +8,6 @@ exercises standing in for the ones they call, so a wrong earlier answer does not
 (the last tests check that too).
 """
 
-import pytest
 
 from tests import mistakes
 
@@ -658,16 +657,6 @@ def train(X, y, *, hidden=64, epochs=20, batch_size=32, lr=0.1, rng):
 }
 
 
-@pytest.mark.parametrize("case", WRONG)
-def test_a_wrong_answer_loses_the_whole_exercise_and_is_named(case):
-    mistakes.assert_rejected(WEEK, *WRONG[case])
-
-
-@pytest.mark.parametrize("case", RIGHT)
-def test_a_right_answer_written_another_way_keeps_every_point(case):
-    mistakes.assert_kept(WEEK, *RIGHT[case])
-
-
 # A later exercise, answered right, next to wrong earlier ones left in the notebook: nblib's versions stand in for them,
 # so the later exercise keeps its points. later -> the wrong earlier answers, defined in the same cell before it.
 WRONG_EARLIER = {
@@ -694,24 +683,5 @@ def sgd_train_step(X, y, weights, biases, *, lr, activation="relu"):
 }
 
 
-@pytest.mark.parametrize("later", WRONG_EARLIER)
-def test_a_wrong_earlier_exercise_does_not_cost_a_later_one(later):
-    hw = mistakes.homework(WEEK)
-    earlier = [name for name in hw.answers if f"def {name}(" in WRONG_EARLIER[later]]
-    try:
-        mistakes.assert_kept(WEEK, later, WRONG_EARLIER[later] + hw.answers[later])
-    finally:  # the wrong earlier functions stay in the kernel: put the solution's back
-        for exercise in earlier:
-            assert not hw.grade(exercise, hw.answers[exercise]).failed
-
-
-def test_the_solution_keeps_every_point():
-    mistakes.assert_solution_passes(WEEK, {exercise for exercise, *_ in WRONG.values()})
-
-
-def test_enough_cases_for_every_exercise():
-    exercises = sorted(mistakes.homework(WEEK).answers)
-    assert len(WRONG) >= 30 and len(RIGHT) >= 3
-    for exercise in exercises:
-        assert any(case[0] == exercise for case in WRONG.values()), f"no wrong answer for {exercise}"
-        assert any(case[0] == exercise for case in RIGHT.values()), f"no right alternative for {exercise}"
+class TestWeek04(mistakes.WeekTests):
+    WEEK, WRONG, RIGHT, WRONG_EARLIER = WEEK, WRONG, RIGHT, WRONG_EARLIER

@@ -7,7 +7,6 @@ student sees before submitting, must name the mistake. The right answers written
 (loops, lists, other stable formulas, numpy scalars) must keep every point.
 """
 
-import pytest
 
 from tests import mistakes
 
@@ -440,19 +439,27 @@ def warmup_cosine_decay(step, *, initial_lr, warmup_target, warmup_steps, decay_
 }
 
 
-@pytest.mark.parametrize("case", WRONG)
-def test_a_wrong_answer_loses_the_whole_exercise_with_a_hint_that_names_it(case):
-    mistakes.assert_rejected(WEEK, *WRONG[case])
+# Nesterov may call exercise 1's momentum_step, AdamW calls exercise 4's adam_step: wrong ones in
+# the kernel cost them nothing.
+WRONG_EARLIER = {
+    "nesterov_step": """
+def momentum_step(w, g, velocity, *, lr, momentum=0.9):
+    velocity = momentum * velocity + lr * g          # the sign is flipped
+    return w + velocity, velocity
 
 
-@pytest.mark.parametrize("case", RIGHT)
-def test_a_right_answer_written_another_way_keeps_every_point(case):
-    mistakes.assert_kept(WEEK, *RIGHT[case])
+def nesterov_step(w, g, velocity, *, lr, momentum=0.9):
+    _, velocity = momentum_step(w, g, velocity, lr=lr, momentum=momentum)
+    return w + momentum * velocity - lr * g, velocity
+""",
+    "adamw_step": """
+def adam_step(w, g, m, v, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-7):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return w - lr * m / (np.sqrt(v) + eps), m, v     # no bias correction
+""",
+}
 
 
-def test_the_solution_keeps_every_point():
-    mistakes.assert_solution_passes(WEEK, [exercise for exercise, *_ in WRONG.values()])
-
-
-def test_there_are_enough_cases():
-    assert len(WRONG) >= 30 and len(RIGHT) >= 3
+class TestWeek05(mistakes.WeekTests):
+    WEEK, WRONG, RIGHT, WRONG_EARLIER = WEEK, WRONG, RIGHT, WRONG_EARLIER
