@@ -13,6 +13,8 @@ from nblib.widgets._core import Debouncer, Demo, Run
 
 __all__ = ["PerceptronPlayground"]
 
+HAND_LIMIT = 5.0  # the w1, w2 and b sliders run from -HAND_LIMIT to HAND_LIMIT
+
 
 class _History:
     """A perceptron's weights before training and after each epoch so far."""
@@ -39,8 +41,15 @@ class PerceptronPlayground(Demo):
 
     Controls: the dataset, the learning rate, whether training starts from zero weights;
     below them the training's progress bar and Stop button; then the epoch (with a play
-    button). Left: the data and the decision line w . x + b = 0 after the chosen epoch.
+    button); then the weights w1, w2 and bias b set by hand. Left: the data and the decision
+    line w . x + b = 0 after the chosen epoch, the points it misclassifies crossed out.
     Right: mistakes per epoch, the chosen epoch highlighted.
+
+    Setting w and b by hand: moving w1, w2 or b (or ticking "set w and b by hand") stops
+    training and shows the line of those weights, with the number of points it
+    misclassifies, as the sliders move. Unticking the box, or changing the learning rate or
+    "start from zero weights", trains again: from the hand-set weights, unless "start from
+    zero weights" is ticked.
 
     Parameters
     ----------
@@ -51,7 +60,8 @@ class PerceptronPlayground(Demo):
     max_epochs : int
         Training stops here if the data are not separated earlier (XOR never is).
     start : (w0, b0)
-        The initial weights used unless "start from zero" is ticked.
+        The initial values of the w1, w2 and b sliders, from which training starts unless
+        "start from zero" is ticked. Each must lie in [-5, 5].
 
     Notes
     -----
@@ -71,7 +81,10 @@ class PerceptronPlayground(Demo):
         super().__init__(figure)
         self.datasets = datasets
         self.max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
-        self.start = (np.asarray(start[0], dtype=float), float(start[1]))
+        w_start, b_start = np.asarray(start[0], dtype=float), float(start[1])
+        if w_start.shape != (2,) or not all(-HAND_LIMIT <= v <= HAND_LIMIT for v in (*w_start, b_start)):
+            raise ValueError(f"start must be ((w1, w2), b) with every value in [-{HAND_LIMIT}, {HAND_LIMIT}], "
+                             f"got {start!r}")
 
         wide = {"description_width": "initial"}  # show the whole label, e.g. "learning rate"
         self.dataset = W.Dropdown(options=list(datasets), description="data", style=wide)
@@ -82,18 +95,29 @@ class PerceptronPlayground(Demo):
         self.play = W.Play(interval=700, min=0, max=0, description="play")
         W.jslink((self.play, "value"), (self.epoch, "value"))
         self.run = Run(unit="epoch")
+        hand = dict(min=-HAND_LIMIT, max=HAND_LIMIT, step=0.1, continuous_update=True, readout_format=".1f", style=wide)
+        self.w1 = W.FloatSlider(value=w_start[0], description="w1", **hand)
+        self.w2 = W.FloatSlider(value=w_start[1], description="w2", **hand)
+        self.b = W.FloatSlider(value=b_start, description="b", **hand)
+        self.by_hand = W.Checkbox(value=False, description="set w and b by hand", indent=False, style=wide)
         self.status = W.HTML()
 
         self.line, self.bars, self.shown_epoch = None, [], 0
         self._retrain_soon = Debouncer(lambda: self.retrain())
         self._show_soon = Debouncer(self._show_if_moved)
-        for control in (self.dataset, self.lr, self.from_zero):
-            control.observe(lambda _change: self._retrain_soon(), "value")
+        self._hand_soon = Debouncer(self._show_hand)
+        self.dataset.observe(lambda _change: self._retrain_soon(), "value")  # keeps the mode
+        for control in (self.lr, self.from_zero):  # training settings: back to training
+            control.observe(lambda _change: self._train_again(), "value")
+        for control in (self.w1, self.w2, self.b):
+            control.observe(lambda _change: self._hand_moved(), "value")
+        self.by_hand.observe(lambda _change: self._retrain_soon(), "value")
         self.epoch.observe(lambda change: self._show_soon(change["new"]), "value")
         self.widget = W.VBox([
             W.HBox([self.dataset, self.lr, self.from_zero]),
             self.run.widget,
             W.HBox([self.play, self.epoch]),
+            W.HBox([self.w1, self.w2, self.b, self.by_hand]),
             self.status,
             self.output,
         ])
@@ -101,19 +125,31 @@ class PerceptronPlayground(Demo):
 
     # -- state ---------------------------------------------------------------------------------
 
+    @property
+    def start(self):
+        """The hand-set weights (w1, w2) and bias b: where training starts unless from zero."""
+        return np.array([self.w1.value, self.w2.value]), float(self.b.value)
+
     def retrain(self) -> None:
         """Train afresh on the selected dataset with the current settings.
 
         In a kernel the training runs in the background and this returns at once; in plain
-        Python it has finished when this returns.
+        Python it has finished when this returns. With "set w and b by hand" ticked it trains
+        nothing: it stops any training and shows the hand-set line.
         """
         X, y = self.datasets[self.dataset.value]
-        w0, b0 = (np.zeros(X.shape[1]), 0.0) if self.from_zero.value else self.start
+        by_hand = self.by_hand.value
+        w0, b0 = (np.zeros(X.shape[1]), 0.0) if self.from_zero.value and not by_hand else self.start
         self._show_soon.cancel()  # a slider position from the old training means nothing now
         history = self.history = _History(w0, b0)
         self.fit = history.fit()
-        self.outcome = "training &hellip;"
         self._draw_data(X, y, w0, b0)
+        if by_hand:
+            self.run.stop()  # the old training reports to a replaced history: ignored
+            self.outcome = "set by hand: untick the box to train from these weights"
+            self._follow(0)
+            return
+        self.outcome = "training &hellip;"
         self._follow(0)
         self.run.start(self._epochs(X, y, self.lr.value, w0, b0), self.max_epochs,
                        on_step=self._record, on_progress=self._follow,
@@ -126,15 +162,46 @@ class PerceptronPlayground(Demo):
             raise ValueError(f"epoch must be between 0 and {epochs} (the epochs trained), got {epoch}")
         w, b = self.fit.weights[epoch], self.fit.biases[epoch]
         plots.set_boundary_line(self.line, w, b)
+        X, y = self.datasets[self.dataset.value]
+        wrong = perceptron.predict(X, w, b) != y
+        self.crosses.set_offsets(X[wrong] if wrong.any() else np.empty((0, 2)))
         if len(self.bars) != epochs:
             self._draw_errors()
         for i, bar in enumerate(self.bars):
             bar.set_alpha(1.0 if i + 1 == epoch else 0.35)
         self.ax.set_title(f"After epoch {epoch}: w = [{w[0]:.2f}, {w[1]:.2f}], b = {b:.2f}")
         mistakes = "" if epoch == 0 else f", {self.fit.errors[epoch - 1]} mistake(s) in this epoch"
-        self.status.value = f"<b>epoch {epoch}</b>{mistakes} &mdash; {self.outcome}"
+        if self.by_hand.value:
+            self.ax.set_title(f"Set by hand: w = [{w[0]:.2f}, {w[1]:.2f}], b = {b:.2f}")
+            self.status.value = (f"<b>w and b set by hand</b>: {int(wrong.sum())} of {len(y)} points "
+                                 f"misclassified &mdash; {self.outcome}")
+        else:
+            self.status.value = f"<b>epoch {epoch}</b>{mistakes} &mdash; {self.outcome}"
         self.shown_epoch = epoch
         self._render()
+
+    def _hand_moved(self) -> None:
+        """A hand slider moved: show its line (switching to setting by hand if needed)."""
+        if self.by_hand.value:
+            self._hand_soon()
+        else:
+            self.by_hand.value = True  # whose observer redraws everything
+
+    def _show_hand(self) -> None:
+        """Move the line to the hand-set weights, without redrawing the data."""
+        if not self.by_hand.value or self._retrain_soon.pending:
+            return  # training again, or a full redrawing is on its way: it reads the sliders too
+        w0, b0 = self.start
+        self.history = _History(w0, b0)
+        self.fit = self.history.fit()
+        self.show(0)
+
+    def _train_again(self) -> None:
+        """A training setting changed: leave setting by hand, and train."""
+        if self.by_hand.value:
+            self.by_hand.value = False  # whose observer retrains
+        else:
+            self._retrain_soon()
 
     @staticmethod
     def _epochs(X, y, lr, w, b):
@@ -185,6 +252,8 @@ class PerceptronPlayground(Demo):
         self.ax.set_xlim(X[:, 0].min() - pad, X[:, 0].max() + pad)
         self.ax.set_ylim(X[:, 1].min() - pad, X[:, 1].max() + pad)
         self.line = plots.boundary_line(w0, b0, ax=self.ax)
+        self.crosses = self.ax.scatter([], [], marker="x", s=60, color="black", linewidth=1.5,
+                                       label="misclassified", zorder=4)
         self._draw_errors()
         self.figure.tight_layout()
 

@@ -114,4 +114,38 @@ QUIZ = Quiz("Week 3: softmax and cross-entropy", [
          "Right: -ln 0.25 = ln 4 = 1.386. A C-class model that knows nothing starts near ln C, a "
          "useful check on the loss of the first epoch."),
     ),
+    Question(
+        "A soft target is $p = (0.5, 0.5)$, whose entropy is $H(p) = \\ln 2 = 0.693$. A model predicts "
+        "$q$, and the cross-entropy is $H(p, q) = H(p) + \\mathrm{KL}(p \\,\\|\\, q)$. What is the smallest "
+        "cross-entropy any prediction $q$ can reach, and where?",
+        ("0, at q = (1, 0) or q = (0, 1)", "0.693, at q = (0.5, 0.5)", "0, at q = (0.5, 0.5)",
+         "0.693 at every q: the entropy of p does not depend on q"),
+        1,
+        ("A confident q is the worst choice here: half of the outcomes drawn from p fall on the class it "
+         "gave probability 0, and each costs −ln 0 = ∞. A cross-entropy of 0 needs a one-hot target.",
+         "Right: KL(p ‖ q) ≥ 0, with equality only at q = p, so H(p, q) ≥ H(p) = ln 2 = 0.693. The "
+         "target's own uncertainty is a floor no prediction can go below; training can only remove the KL part.",
+         "q = p is the best prediction, but the loss it leaves is not 0: the KL part vanishes and the "
+         "entropy H(p) = 0.693, the target's own uncertainty, remains.",
+         "H(p) is indeed fixed, but the KL part depends on q: at q = (0.75, 0.25) it is 0.144, so "
+         "H(p, q) = 0.837. Only at q = p is the cross-entropy down to 0.693."),
+    ),
+    Question(
+        "Training an <code>MLPClassifier</code> on the digits minimises one number, which the fitted "
+        "model reports as <code>loss_</code>. What is this <b>objective function</b>?",
+        ("The mean cross-entropy on the training data, and nothing else",
+         "The mean cross-entropy on the training data plus the L2 penalty on the weights",
+         "The cross-entropy on the test data",
+         "The error rate, 1 − accuracy, on the training data"),
+        1,
+        ("That is the data loss. scikit-learn adds the penalty (α / 2B) Σ‖W‖² to it, with α = alpha = 10⁻⁴ "
+         "by default; the lesson adds the two and recovers loss_, up to the drift within the last epoch.",
+         "Right: the objective function is what the optimiser actually minimises: the loss on the "
+         "training data plus any penalty terms. With α = 10⁻⁴ the penalty is tiny, but it is there.",
+         "The optimiser never sees the test set: it can only minimise something computed on the training "
+         "data. The test loss is for judging the result afterwards.",
+         "The error rate is what we care about, but it changes only in jumps as the weights move, so its "
+         "gradient is 0 almost everywhere and gradient descent cannot follow it. Training minimises a "
+         "smooth stand-in, the cross-entropy (plus the penalty)."),
+    ),
 ])

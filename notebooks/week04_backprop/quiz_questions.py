@@ -132,4 +132,40 @@ QUIZ = Quiz("Week 4: backpropagation and the training loop", [
          "Right: x_{k+1} = (1 - 2η) x_k = -0.6 x_k, so x goes 2, -1.2, 0.72, -0.43, ...: it overshoots "
          "every time, yet converges because 0.6 < 1."),
     ),
+    Question(
+        "Backpropagation runs on a <b>computational graph</b>: each elementary operation is a node, and "
+        "the forward pass carries values along its edges from the inputs to the loss $J$. In the backward "
+        "pass, a node receives the upstream gradient $\\partial J / \\partial(\\text{its output})$. "
+        "What does it do with it?",
+        ("It multiplies it by its local gradient with respect to each of its inputs, and sends each product "
+         "to that input",
+         "It nudges its output by h, re-runs the rest of the graph and measures the change in J",
+         "It differentiates the whole expression for J with respect to its own inputs",
+         "It multiplies it by its own output value from the forward pass, and sends that to every input"),
+        0,
+        ("Right: that is the chain rule, one node at a time. A multiply node z = w·x sends "
+         "dJ/dz · x to w and dJ/dz · w to x; each local gradient is a small formula in cached forward "
+         "values, and each upstream gradient is computed once and reused by everything below it.",
+         "That is the numerical gradient: it works, but it costs two passes through the graph per value, "
+         "where the backward pass costs about one pass for all of them together.",
+         "That is what the graph saves you from: each node only needs the derivative of its own small "
+         "formula, such as σ' = a(1 − a), and the chain rule assembles the rest.",
+         "The local gradient is the derivative of the node's output with respect to an input, which is "
+         "seldom the output itself: for z = w·x it is x (towards w) and w (towards x), not z."),
+    ),
+    Question(
+        "In a tiny-autograd graph, $J = (0.5 \\cdot d) \\cdot d$ uses the value $d = -2$ in two multiply "
+        "nodes. After <code>J.backward()</code>, what is the gradient collected by $d$?",
+        ("−1: the gradient from its first use",
+         "−2: −1 from each of the two nodes that use it, added up",
+         "1: the product of the two nodes' contributions",
+         "−4: the derivative of d², 2d"),
+        1,
+        ("That is one use's share: the outer node sends 1 × (0.5 d) = −1 and the inner one sends "
+         "d × 0.5 = −1. A value used twice collects a gradient from each use: that is the += in backward().",
+         "Right: J = ½d², so dJ/dd = d = −2, and the graph reaches it by adding the two contributions of −1. "
+         "Where a value branches into several nodes, the gradients coming back from them add up.",
+         "Along one path the local gradients multiply; across different paths the contributions add.",
+         "That forgets the ½: J = ½d², so dJ/dd = d = −2."),
+    ),
 ])

@@ -140,4 +140,26 @@ QUIZ = Quiz("Week 5: optimizers and learning-rate schedules", [
          "ε only keeps the denominator away from zero; no gradient is ignored. Both libraries move the "
          "weight, by very different amounts."),
     ),
+    Question(
+        "Mini-batch SGD at a constant learning rate: the training loss fell fast at first, and for many "
+        "epochs now it has only jittered around one level. Why does lowering the learning rate from here "
+        "usually bring the loss down further?",
+        ("Near the minimum the mini-batch gradient is mostly noise that does not shrink there; steps of η "
+         "times that noise keep the weights jittering around the bottom, and a smaller η shrinks the jitter",
+         "A smaller learning rate makes each mini-batch gradient more accurate",
+         "A smaller learning rate lets the weights escape to a different, deeper minimum",
+         "Small steps are more efficient than large ones, so it would have been better to use the small "
+         "learning rate from the start"),
+        0,
+        ("Right: the full gradient vanishes at the minimum, the mini-batch noise does not. At a constant η "
+         "the weights settle into a cloud whose size grows with η (RMS √(η/(2 − η)) in the lesson's "
+         "one-weight experiment); a decay keeps the fast early steps and shrinks the cloud late.",
+         "The gradient's accuracy depends on the batch size (its noise falls like 1/√B), not on η. A smaller "
+         "η takes smaller steps on the same noisy gradients, and that is what helps.",
+         "Smaller steps explore less, not more: a decay lets the weights settle deeper into the region they "
+         "are already in.",
+         "A small rate from the start crawls: in the lesson's experiment η = 0.01 is still far from the "
+         "minimum after 400 steps. The large early steps are what make fast progress; only the late ones "
+         "should be small."),
+    ),
 ])

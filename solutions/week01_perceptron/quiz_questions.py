@@ -91,4 +91,86 @@ QUIZ = Quiz("Week 1: the perceptron", [
          "The perceptron's updates have a fixed size per mistake; nothing can blow up.",
          "The sequence of mistakes does not change at all."),
     ),
+    Question(
+        "In the analogy between a biological and an artificial neuron, what plays the role of the "
+        "strength of a synapse?",
+        ("The input x", "The weight w", "The activation function g", "The output y_hat"),
+        1,
+        ("The input is the incoming signal itself, not how strongly the connection passes it on.",
+         "Right: each weight scales one input, as a synapse sets how much one incoming signal counts; "
+         "learning adjusts the weights, as experience strengthens or weakens synapses.",
+         "The activation function plays the firing decision in the cell body, not a connection.",
+         "The output plays the impulse sent down the axon to the next neurons."),
+    ),
+    Question(
+        "Which of these does the artificial neuron of this course <i>leave out</i> of the biological one?",
+        ("Inputs with different strengths", "A threshold that decides the output",
+         "Adding up the incoming signals", "Communicating by the timing of all-or-nothing spikes"),
+        3,
+        ("Kept: every input has its own weight.",
+         "Kept: the bias plays the threshold, and the step fires when z >= 0.",
+         "Kept: that is the weighted sum z.",
+         "Right: biological neurons send brief spikes whose timing and rate carry information; "
+         "an artificial neuron passes on one number, its activation g(z)."),
+    ),
+    Question(
+        "What is a <b>layer</b> in a neural network?",
+        ("One full pass over the training data",
+         "A group of neurons that read the same inputs and compute at the same stage",
+         "A single weight between two neurons", "The set of examples used for testing"),
+        1,
+        ("That is an epoch.",
+         "Right: M neurons reading D inputs form a layer, computed at once as XW + b followed by the "
+         "activation; its outputs are the next layer's inputs.",
+         "A layer holds many weights: D x M of them, plus M biases.",
+         "That is the test set; it has nothing to do with the network's structure."),
+    ),
+    Question(
+        "What makes <b>deep learning</b> deep?",
+        ("Training for many epochs", "Using a very large data set",
+         "Networks with many layers, each learning features from the previous layer's outputs",
+         "Very large weights"),
+        2,
+        ("The number of epochs says how long you train, not what you train.",
+         "Large data sets help deep networks, but a single neuron on a million examples is not deep.",
+         "Right: depth is the number of layers with weights; hidden layers learn their own features "
+         "instead of relying on hand-made ones such as x1*x2 for XOR.",
+         "The size of the weights has nothing to do with depth."),
+    ),
+    Question(
+        "A batch of 32 colour (RGB) images of 28 x 28 pixels is stored the way Keras expects. "
+        "What is the shape of this <b>tensor</b>, and its rank?",
+        ("(32, 28, 28, 3), rank 4", "(28, 28, 3, 32), rank 4", "(32, 2352), rank 2", "(3, 28, 28), rank 3"),
+        0,
+        ("Right: batch first, then height, width and channels (N, H, W, C); four axes, so rank 4.",
+         "The batch axis comes first in the course and in Keras: one image per index of axis 0.",
+         "That is the same numbers flattened (28 x 28 x 3 = 2352 per image): a valid matrix, "
+         "but not the image layout Keras's image layers expect.",
+         "That is one image, channels first; the batch axis is missing and Keras puts channels last."),
+    ),
+    Question(
+        "The lecture's applications (reading digits, recognising speech, diagnosing from X-rays, "
+        "detecting fraud, steering a car) have what in common?",
+        ("Each learns a function from input numbers to an answer, from examples",
+         "Each takes images as input", "Each predicts a number, never a class",
+         "Each is solved by a single perceptron"),
+        0,
+        ("Right: the input becomes an array of numbers (pixels, a spectrogram, transaction records), "
+         "and the network learns the mapping to the answer from labelled examples instead of hand-written rules.",
+         "Speech comes in as a spectrogram and fraud detection as transaction records.",
+         "Reading a digit or a spoken word is classification; a steering angle is regression. Both occur.",
+         "A single perceptron draws one straight cut; these tasks need networks of many neurons."),
+    ),
+    Question(
+        "You add a third input, x3 = x1 * x2, to the four XOR examples. Can a perceptron now learn XOR?",
+        ("No: XOR is never linearly separable", "Yes: in (x1, x2, x3) a plane separates the two classes",
+         "Only with a learning rate below 1", "Only if the weights start at zero"),
+        1,
+        ("XOR is not separable in (x1, x2); with the extra feature it is.",
+         "Right: for example w = (1, 1, -2), b = -0.5 gives z = -0.5 for the 0s and +0.5 for the 1s, "
+         "so the rule is guaranteed to converge. Seen in (x1, x2), the boundary is no longer "
+         "one straight line.",
+         "Separability does not depend on the learning rate, and neither does convergence.",
+         "The convergence theorem holds from any starting weights."),
+    ),
 ])

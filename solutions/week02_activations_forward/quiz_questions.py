@@ -99,4 +99,80 @@ QUIZ = Quiz("Week 2: activations and the forward pass", [
          "It does promise this: for every tolerance epsilon > 0 some network is within epsilon everywhere.",
          "It does promise finitely many units for each tolerance; it does not say how many, and it can be a lot."),
     ),
+    Question(
+        "Which describes <code>MLPClassifier(hidden_layer_sizes=(100, 50))</code> trained on the 64-pixel "
+        "digits (10 classes)?",
+        ("Feed-forward, depth 2: hidden_layer_sizes lists two layers",
+         "Feed-forward, depth 3: each layer reads only the previous layer's output, and three layers have weights",
+         "Feed-forward, depth 4: input, two hidden layers and output",
+         "Recurrent, depth 3: each layer also reads its own output from the step before"),
+       1,
+        ("hidden_layer_sizes lists only the hidden layers; the output layer of 10 units has weights too, "
+         "so three layers have weights.",
+         "Right: 64 -> 100 -> 50 -> 10 has three weight matrices, (64, 100), (100, 50) and (50, 10), and "
+         "information flows one way, input to output, with no loops.",
+         "The input layer computes nothing and has no weights: depth counts the layers with weights, three here.",
+         "An MLP has no loops: no layer reads its own or a later layer's output. Networks with such loops are "
+         "recurrent (week 8)."),
+    ),
+    Question(
+        "A PReLU unit has slope $a = 0.25$ for negative inputs. What does it output for $z = -2$, "
+        "and what sets $a$?",
+        ("-0.5; a is fixed by hand before training",
+         "0; like ReLU, it outputs 0 for every negative input",
+         "-0.5; a is learned in training, like the weights",
+         "-0.02; the slope for negative inputs is always 0.01"),
+       2,
+        ("The value is right, but a slope fixed by hand is leaky ReLU; PReLU learns its slope in training.",
+         "That is ReLU, which is PReLU with a = 0. With a = 0.25 the output is 0.25 x (-2) = -0.5.",
+         "Right: PReLU(z) = a z = 0.25 x (-2) = -0.5 for z < 0. The P is for parametric: a is a parameter "
+         "(a weight of keras.layers.PReLU, one per unit by default), moved by its gradient, z for z < 0.",
+         "0.01 is leaky ReLU's usual fixed slope. This unit's slope is a = 0.25, so it outputs -0.5."),
+    ),
+    Question(
+        "You build a Keras model with <code>keras.Sequential([...])</code>. Which call chooses its "
+        "optimizer, loss and metrics, before any training?",
+        ("model.compile(optimizer=..., loss=..., metrics=[...])",
+         "keras.Sequential([...]) itself",
+         "model.fit(X_train, y_train, epochs=...)",
+         "model.evaluate(X_test, y_test)"),
+        0,
+        ("Right: the order is Sequential (the layers) -> compile (optimizer, loss, metrics) -> fit (train for "
+         "some epochs) -> evaluate or predict.",
+         "Sequential only defines the architecture: the list of layers, applied in order. How to train it "
+         "is chosen by compile.",
+         "fit trains with the optimizer and loss that compile chose; calling fit before compile raises "
+         "\"You must call `compile()` before using the model.\"",
+         "evaluate reports the loss and metrics on data after training; they were chosen earlier, in compile."),
+    ),
+    Question(
+        "The lecture's recipe runs <code>make_classification</code> -> <code>train_test_split</code> -> "
+        "<code>StandardScaler</code> -> <code>MLPClassifier</code>. Where should the scaler learn its "
+        "means and standard deviations?",
+        ("On the whole data set, before the split",
+         "On the training set only; the same numbers then scale the test set too",
+         "On the test set, since that is the set being scored",
+         "On each set separately, each with its own means and standard deviations"),
+        1,
+        ("Then the test set's statistics leak into training, and the test accuracy no longer measures "
+         "how the model does on data it has never seen.",
+         "Right: fit on the training set, transform both. make_pipeline(StandardScaler(), MLPClassifier(...)) "
+         "does exactly that in fit and in score.",
+         "The test set must play no part in training, scaling included; otherwise its score is optimistic.",
+         "Then one raw value would become different inputs in training and in testing: the test data would "
+         "reach the network on a scale it was not trained on. Use the training statistics for both."),
+    ),
+    Question(
+        "An <code>MLPRegressor</code> scores $R^2 = 0$ on its test set. What does that mean?",
+        ("Every prediction is exactly right",
+         "Every prediction is wrong by 100%",
+         "Its squared error on the test set is 0",
+         "It predicts no better than guessing the mean of the test targets every time"),
+        3,
+        ("That would be R^2 = 1, the best possible score.",
+         "R^2 is not a percentage error: 0 means the squared error equals that of the constant guess, the mean.",
+         "A squared error of 0 gives R^2 = 1 - 0 = 1, not 0.",
+         "Right: R^2 = 1 - (squared error) / (squared error of predicting the mean), so R^2 = 0 means the "
+         "two are equal. A model worse than the mean scores below 0."),
+    ),
 ])

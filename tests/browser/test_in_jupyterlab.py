@@ -350,7 +350,8 @@ def labelled(root, selector: str, label: str):
 # demo must be in here: add its scenario when you add the demo.
 SLOW_KERNEL_SCENARIOS = {
     WEEK01_LESSON: ("test_week01_training_shows_progress_and_stops_with_a_slow_kernel",
-                    "test_week01_controls_debounce_with_a_slow_kernel"),
+                    "test_week01_controls_debounce_with_a_slow_kernel",
+                    "test_week01_weights_set_by_hand_with_a_slow_kernel"),
     WEEK02_LESSON: ("test_week02_activation_controls_debounce_with_a_slow_kernel",
                     "test_week02_approximation_training_shows_progress_and_stops_with_a_slow_kernel",
                     "test_week02_approximation_retrains_once_for_quick_width_changes_with_a_slow_kernel"),
@@ -435,7 +436,7 @@ def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
     retrains = int(notebook.kernel("print(len(_retrains))"))
     notebook.kernel_busy(3.0)
     root.locator(".widget-dropdown select").select_option(label="AND")
-    root.locator(".widget-checkbox input").click()
+    root.locator(".widget-checkbox", has_text="start from zero weights").locator("input").click()
     root.locator(".widget-slider", has_text="learning rate").locator(".noUi-handle").first.press("ArrowRight")
     root.locator(".nnf-run", has_text="finished").wait_for(timeout=30_000)
     wait_for_quiet(notebook)
@@ -443,6 +444,45 @@ def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
     assert root.locator(".widget-html", has_text="training converged").count() == 1  # AND is separable
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-debounced"))
+
+
+def test_week01_weights_set_by_hand_with_a_slow_kernel(page, lab):
+    """Moving w1 or b stops training and shows that line and its count of misclassified points,
+    drawn once the quick presses settle; unticking "set w and b by hand" trains from that line."""
+    notebook, root = open_slow_demo(page, lab, WEEK01_LESSON, ".nnf-run")
+    root.locator(".widget-dropdown select").select_option(label="AND")
+    root.locator(".widget-html", has_text="training converged").wait_for(timeout=30_000)
+    by_hand = root.locator(".widget-checkbox", has_text="set w and b by hand").locator("input")
+    expect(by_hand).not_to_be_checked()
+    w1, w2, b = (labelled(root, ".widget-slider", name) for name in ("w1", "w2", "b"))
+
+    before = wait_for_quiet(notebook)
+    press(w1, "ArrowLeft", 5)   # 1.0 -> 0.5, one step of 0.1 per press
+    press(b, "ArrowLeft", 10)   # 0.5 -> -0.5
+    expect(by_hand).to_be_checked()  # a hand slider switches to setting by hand
+    drawings = wait_for_quiet(notebook, after=before) - before
+    assert 1 <= drawings <= 7, f"{drawings} drawings for 15 slider presses"  # at most every other one
+
+    w, bias = np.array([handle_value(w1), handle_value(w2)]), handle_value(b)
+    assert (w.tolist(), bias) == ([0.5, -0.5], -0.5)
+    X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 0, 0, 1])  # AND
+    wrong = int(((X @ w + bias >= 0).astype(int) != y).sum())  # the step: 1 when z >= 0
+    assert wrong == 2  # (1, 0) sits on the line and counts as 1; (1, 1) falls below it
+    status = root.locator(".widget-html", has_text="w and b set by hand")
+    expect(status).to_contain_text(f"{wrong} of 4 points misclassified")
+    kernel_side = notebook.kernel("pg = _last('PerceptronPlayground'); "
+                                  "print(pg.run.running, pg.epoch.max, "
+                                  "*[round(float(v), 6) for v in (*pg.fit.weights[-1], pg.fit.biases[-1])])")
+    assert kernel_side.split() == ["False", "0", "0.5", "-0.5", "-0.5"], kernel_side
+    screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-by-hand"))
+
+    by_hand.click()  # untick: train from the hand-set line
+    root.locator(".widget-html", has_text="training converged").wait_for(timeout=60_000)
+    start = notebook.kernel("pg = _last('PerceptronPlayground'); "
+                            "print(*[round(float(v), 6) for v in (*pg.fit.weights[0], pg.fit.biases[0])])")
+    assert start.split() == ["0.5", "-0.5", "-0.5"], start
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-trained-from-hand"))
 
 
 # -- week 2: the activation explorer and the universal-approximation demo

@@ -159,6 +159,76 @@ def test_render_replaces_the_picture_through_the_outputs_state(monkeypatch, play
                                           "data": {"image/png": "picture 2", "text/plain": "<Figure>"}},)
 
 
+def misclassified(X, y, w, b):
+    return perceptron.predict(X, np.asarray(w, dtype=float), b) != y
+
+
+def test_a_hand_slider_stops_training_and_shows_its_line_and_mistakes(playground):
+    X, y = playground.datasets["separable"]
+    assert not playground.by_hand.value and playground.epoch.max > 0  # trained on creation
+    playground.w1.value = -1.0  # (-1, -0.5), 0.5: a poor line
+    assert playground.by_hand.value and not playground.run.running
+    assert playground.epoch.max == playground.epoch.value == 0  # nothing trained
+    assert_line_is(playground, [-1.0, -0.5], 0.5)
+    wrong = misclassified(X, y, [-1.0, -0.5], 0.5)
+    assert 0 < wrong.sum() < len(y)
+    assert f"{wrong.sum()} of {len(y)} points misclassified" in playground.status.value
+    np.testing.assert_array_equal(playground.crosses.get_offsets(), X[wrong])
+    for b in (-1.0, 0.0, 2.5):  # live: every move redraws the line and recounts
+        playground.b.value = b
+        assert_line_is(playground, [-1.0, -0.5], b)
+        wrong = misclassified(X, y, [-1.0, -0.5], b)
+        assert f"{wrong.sum()} of {len(y)} points misclassified" in playground.status.value
+        assert len(playground.crosses.get_offsets()) == wrong.sum()
+
+
+def test_a_dataset_change_keeps_the_hand_set_weights_and_recounts(playground):
+    playground.dataset.value = "XOR"
+    playground.by_hand.value = True
+    for slider, value in ((playground.w1, 1.0), (playground.w2, 1.0), (playground.b, -0.5)):
+        slider.value = value
+    assert "1 of 4 points misclassified" in playground.status.value  # XOR: OR's line gets (1, 1) wrong
+    playground.dataset.value = "separable"  # a dataset change keeps the hand-set weights
+    assert playground.by_hand.value and playground.start[1] == -0.5
+    w, b = playground.fit.weights[-1], playground.fit.biases[-1]
+    X, y = playground.datasets["separable"]
+    assert f"{misclassified(X, y, w, b).sum()} of {len(y)} points" in playground.status.value
+
+
+def test_unticking_trains_from_the_hand_set_weights(playground):
+    playground.w1.value, playground.w2.value, playground.b.value = -2.0, 1.5, 0.3
+    playground.by_hand.value = False
+    X, y = playground.datasets["separable"]
+    expected = perceptron.train(X, y, lr=0.5, epochs=15, w0=[-2.0, 1.5], b0=0.3)
+    np.testing.assert_allclose(playground.fit.weights, expected.weights)
+    assert playground.epoch.value == playground.epoch.max == len(expected.errors)
+    assert f"training converged after {len(expected.errors)} epochs" in playground.status.value
+    assert len(playground.crosses.get_offsets()) == 0  # converged: every point on its side
+
+
+def test_a_training_setting_leaves_setting_by_hand(playground):
+    playground.w2.value = 2.0
+    assert playground.by_hand.value
+    playground.from_zero.value = True  # trains from zero, not from the hand-set weights
+    assert not playground.by_hand.value
+    expected = perceptron.train(*playground.datasets["separable"], lr=0.5, epochs=15)
+    np.testing.assert_allclose(playground.fit.weights, expected.weights)
+    playground.by_hand.value = True  # back to the hand-set line, even with "from zero" ticked
+    assert_line_is(playground, [1.0, 2.0], 0.5)
+    playground.lr.value = 0.01
+    assert not playground.by_hand.value and playground.epoch.max > 0
+
+
+def test_zero_hand_weights_draw_no_line_and_the_start_is_checked():
+    pg = PerceptronPlayground(datasets(), start=((0.0, 0.0), 0.0))
+    pg.by_hand.value = True
+    assert len(drawn_line(pg)) == 0
+    X, y = pg.datasets["separable"]  # w = 0, b = 0: z = 0 everywhere, so every point is called 1
+    assert f"{(y == 0).sum()} of {len(y)} points misclassified" in pg.status.value
+    with pytest.raises(ValueError, match=r"every value in \[-5.0, 5.0\], got \(\(9"):
+        PerceptronPlayground(datasets(), start=((9.0, 0.0), 0.0))
+
+
 def test_epoch_by_epoch_training_equals_one_call_to_train(monkeypatch):
     calls = []
     train = perceptron.train
@@ -494,5 +564,44 @@ def test_playground_in_a_loop_a_new_setting_replaces_a_running_training(slow_ste
         np.testing.assert_array_equal(pg.fit.weights, expected.weights)
         assert f"training converged after {len(expected.errors)} epochs" in pg.status.value
         assert not [s for s in statuses if "stopped" in s], "the replaced training reported over the new one"
+
+    in_a_loop(test)
+
+
+def test_playground_in_a_loop_a_hand_slider_stops_a_running_training(slow_steps):
+    slow_steps(0.01)
+
+    async def test():
+        pg = PerceptronPlayground({"XOR": data.logic_gate("xor")}, lr=0.5, max_epochs=500)  # never converges
+        await until(lambda: pg.epoch.max >= 3)
+        pg.b.value = -0.5
+        pg.w2.value = 1.0  # two quick moves, the line drawn once the Debouncers settle
+        await until(lambda: not pg._retrain_soon.pending and not pg._hand_soon.pending)
+        assert not pg.run.running and pg.by_hand.value
+        assert_line_is(pg, [1.0, 1.0], -0.5)
+        assert "<b>w and b set by hand</b>: 1 of 4 points misclassified" in pg.status.value  # OR's line on XOR
+        await asyncio.sleep(0.1)
+        assert pg.epoch.max == 0 and len(pg.fit.errors) == 0, "the stopped training went on recording"
+        assert "stopped" not in pg.status.value
+
+    in_a_loop(test)
+
+
+def test_playground_in_a_loop_draws_quick_hand_moves_once(slow_drawing):
+    async def test():
+        pg = PerceptronPlayground(datasets(), lr=0.5, max_epochs=15)
+        await until(lambda: not pg.run.running)
+        pg.by_hand.value = True
+        await until(lambda: not pg._retrain_soon.pending)
+        slow_drawing.clear()
+        for k in range(10):  # a slider dragged, 10 ms per position
+            pg.w1.value = round(1.0 - 0.1 * (k + 1), 1)
+            await asyncio.sleep(0.01)
+        assert not slow_drawing  # nothing drawn while the slider moves
+        await asyncio.sleep(WAIT + 0.2)
+        assert 1 <= len(slow_drawing) <= 2  # ... then once (twice if the machine hiccupped)
+        assert_line_is(pg, [0.0, -0.5], 0.5)
+        X, y = pg.datasets["separable"]
+        assert f"{misclassified(X, y, [0.0, -0.5], 0.5).sum()} of {len(y)} points" in pg.status.value
 
     in_a_loop(test)
