@@ -100,8 +100,12 @@ class Homework:
                     failed[test] = f"{errors[0].ename}: {errors[0].evalue}" if errors[0].ename != "CheckFailed" \
                         else errors[0].evalue
         finally:
-            self._replace(exercise, self.answers[exercise], must_pass=True)
+            self.restore(exercise)
         return Verdict(tests, failed, {t: self.points[t] for t in tests})
+
+    def restore(self, exercise: str) -> None:
+        """Put the solution's answer to ``exercise`` back in the kernel."""
+        self._replace(exercise, self.answers[exercise], must_pass=True)
 
     def _replace(self, exercise: str, source: str, must_pass: bool = False) -> None:
         """The kernel forgets what the exercise's answer cell defined, then runs ``source``
@@ -164,7 +168,7 @@ def assert_independent(week: str, exercise: str, wrong_earlier: str) -> None:
         assert_kept(week, exercise, source)
     finally:  # the wrong earlier functions are still in the kernel: put the solution's back
         for name in earlier:
-            hw._replace(name, hw.answers[name], must_pass=True)
+            hw.restore(name)
 
 
 class WeekTests:
