@@ -44,7 +44,7 @@ from nblib.layers import activation_backward, dense_backward
 from nblib._reference import reference
 from nblib._validation import as_layer, as_matrix, check_choice
 
-__all__ = ["forward", "backward", "dense", "predict_proba", "from_sklearn", "Cache", "OUTPUTS"]
+__all__ = ["forward", "logits", "backward", "dense", "predict_proba", "from_sklearn", "Cache", "OUTPUTS"]
 
 # The last layer's activation, by the names scikit-learn and Keras use.
 OUTPUTS = {
@@ -138,6 +138,15 @@ def forward(X, weights, biases, *, activation: str = "relu", output: str = "soft
         a = final(z) if layer == len(weights) else hidden(z)
         outs.append(a)
     return a, Cache(tuple(inputs), tuple(zs), tuple(outs), activation, output)
+
+
+def logits(X, weights, biases, *, activation: str = "relu"):
+    """:func:`forward` with no output activation: the logits (N, C) and the cache.
+
+    Week 4's homework calls it ``forward``: a classifier's backward pass starts from the logits,
+    since softmax is folded into the loss.
+    """
+    return forward(X, weights, biases, activation=activation, output="identity")
 
 
 @reference
