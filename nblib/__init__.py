@@ -5,22 +5,28 @@ One module per topic, added week by week:
 - ``activations``: activation functions, their derivatives, a name registry
 - ``perceptron``: the neuron, the perceptron learning rule, multi-output forward pass
 - ``losses``: stable softmax / log-softmax and the classification and regression losses
-- ``mlp``: an MLP's forward pass with its cache, and backpropagation through it
-- ``layers``: backward passes, layers that keep their cache, and ``Sequential``
+- ``mlp``: an MLP's forward pass with its cache, and backpropagation through it, in
+  scikit-learn's layout (lists of weights and biases)
+- ``layers``: one contract for every operation (``op_forward`` -> ``(out, cache)``,
+  ``op_backward`` -> gradients), the layers that wrap them, the losses, and ``Sequential``
 - ``optim``: SGD, momentum, Nesterov, RMSProp, Adam and AdamW, in Keras's conventions
 - ``schedules``: learning-rate schedules (step, exponential, cosine, warm-up)
-- ``training``: ``fit``, the mini-batch training loop
+- ``training``: ``fit``, the one mini-batch training loop, with callbacks and early stopping
+- ``homework``: nblib's answers in the homeworks' own signatures, to stand in for a student's
+  earlier exercise while a later one is tested
 - ``gradcheck``: numerical gradients and relative error
 - ``data``: offline datasets and train/test splits
 - ``checks``: the comparisons behind the homework tests, with explanatory messages
 - ``plots``, ``widgets``, ``quiz``: figures and interactive demos for the notebooks
   (import them explicitly; they pull in matplotlib and ipywidgets)
 
-The core is plain numpy. Nothing here imports TensorFlow at import time.
+The core is plain numpy. Names are looked up in registries (``activations.get("relu")``,
+``optim.get("adam")``), one canonical name per entry. Nothing here imports TensorFlow at import time.
 """
 
-from nblib import activations, checks, gradcheck, layers, losses, mlp, optim, perceptron, schedules, training
+from nblib import (activations, checks, gradcheck, homework, layers, losses, mlp, optim, perceptron, schedules,
+                   training)
 
 __version__ = "0.1.0"
-__all__ = ["activations", "checks", "gradcheck", "layers", "losses", "mlp", "optim", "perceptron", "schedules",
-           "training"]
+__all__ = ["activations", "checks", "gradcheck", "homework", "layers", "losses", "mlp", "optim", "perceptron",
+           "schedules", "training"]

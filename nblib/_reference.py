@@ -2,9 +2,15 @@
 
 A homework exercise must not be passable by calling nblib's own implementation of the very
 function it asks for. nblib marks such functions with ``@reference``; while a test runs the
-student's function inside ``disabled(fn, exercise=...)``, calling ``fn`` (under any alias:
-the switch is checked inside the function, not on the module attribute) raises
-``ReferenceDisabled`` with a message that says why.
+student's function inside ``disabled(fn, exercise=...)``, calling ``fn`` from the student's
+code (under any alias: the switch is checked inside the function, not on the module
+attribute) raises ``ReferenceDisabled`` with a message that says why.
+
+The guard looks at who calls: nblib calling its own functions is never stopped, so the
+library can build on itself (``mlp.forward`` on ``layers.dense_forward``, a stand-in on the
+function it stands in for) without private copies of the maths. A test that must also keep
+the student away from a higher-level function that computes the answer switches that one
+off too.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import os
+import sys
 
 __all__ = ["reference", "disabled", "standing_in", "ReferenceDisabled"]
 
@@ -29,7 +37,7 @@ def reference(fn):
 
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
-        if name in _disabled:
+        if name in _disabled and not _called_by_nblib():
             raise ReferenceDisabled(
                 f"{_disabled[name]} asks you to write this yourself, so {name}() is switched "
                 f"off while your function is tested. Write the computation with numpy instead."
@@ -40,6 +48,18 @@ def reference(fn):
     del guarded.__wrapped__  # ... without handing out the unguarded function
     guarded.reference_name = name
     return guarded
+
+
+_NBLIB = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _called_by_nblib() -> bool:
+    """Whether the guarded function's caller is nblib's own code (frames: this, guarded, caller).
+
+    Like every check in the student's kernel this can be fooled; the grader does not rely on it
+    (honesty notes and the hidden tests do the judging), it only explains a shortcut early.
+    """
+    return sys._getframe(2).f_code.co_filename.startswith(_NBLIB)
 
 
 @contextlib.contextmanager
@@ -70,8 +90,6 @@ def standing_in(**functions):
     ``train_perceptron`` costs only that exercise. The functions must be nblib functions
     with the homework's signature (module-level, so the grader can name them to the kernel).
     """
-    import sys
-
     namespace = sys.modules["__main__"].__dict__
     saved = {name: namespace.get(name, _MISSING) for name in functions}
     previous = dict(_standing_in)

@@ -50,6 +50,16 @@ def as_matrix(x, name: str = "X", *, n_cols: int | None = None) -> np.ndarray:
     return arr
 
 
+def as_batch(x, name: str = "x", *, min_ndim: int = 2) -> np.ndarray:
+    """Return ``x`` as a batch-first float array, (N, ...) with at least ``min_ndim`` axes."""
+    arr = as_float_array(x, name)
+    if arr.ndim < min_ndim:
+        hint = " (one row per example; use x.reshape(1, -1) for a single example)" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be batch first with at least {min_ndim} axes, (N, ..., D), "
+                         f"got shape {arr.shape}{hint}")
+    return arr
+
+
 def as_vector(x, name: str, *, length: int | None = None) -> np.ndarray:
     """Return ``x`` as a 1-D float array, checking its length when given."""
     arr = as_float_array(x, name)

@@ -27,12 +27,12 @@ array([0., 0., 3.])
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
 from scipy import special
 
+from nblib._registry import Registry
 from nblib._reference import reference
 from nblib._validation import as_float_array, as_scalar
 
@@ -257,7 +257,10 @@ def gelu_derivative(x, *, approximate: bool = False):
 
 # --- registry -----------------------------------------------------------------------------
 
-ACTIVATIONS = {
+# scikit-learn's MLPClassifier calls these "identity" and "logistic", Keras calls swish "silu".
+ALIASES = {"identity": "linear", "logistic": "sigmoid", "silu": "swish", "step": "binary_step"}
+
+ACTIVATIONS = Registry("activation", {
     "linear": linear,
     "binary_step": binary_step,
     "sigmoid": sigmoid,
@@ -269,9 +272,9 @@ ACTIVATIONS = {
     "gelu": gelu,
     "selu": selu,
     "swish": swish,
-}
+}, aliases=ALIASES)
 
-DERIVATIVES = {
+DERIVATIVES = Registry("activation", {
     "linear": linear_derivative,
     "binary_step": binary_step_derivative,
     "sigmoid": sigmoid_derivative,
@@ -283,10 +286,7 @@ DERIVATIVES = {
     "gelu": gelu_derivative,
     "selu": selu_derivative,
     "swish": swish_derivative,
-}
-
-# scikit-learn's MLPClassifier calls these "identity" and "logistic", Keras calls swish "silu".
-ALIASES = {"identity": "linear", "logistic": "sigmoid", "silu": "swish", "step": "binary_step"}
+}, aliases=ALIASES)
 
 
 def get(name: str):
@@ -299,47 +299,4 @@ def get(name: str):
     ValueError
         For an unknown name, listing the known ones and the closest match.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"activation name must be a string, got {type(name).__name__}")
-    key = ALIASES.get(name.lower(), name.lower())
-    if key not in ACTIVATIONS:
-        close = difflib.get_close_matches(key, list(ACTIVATIONS) + list(ALIASES), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}.{hint}")
-    return ACTIVATIONS[key], DERIVATIVES[key]
-
-
-# --- the week-2 homework's signatures ------------------------------------------------------
-# While a later exercise of the week-2 homework is tested, these stand in for the student's
-# exercise-1 functions (``checks.standing_in(sigmoid=activations.homework_sigmoid, ...)``), so
-# that a mistake in exercise 1 costs exercise 1 only. Each has the homework's signature exactly:
-# argument ``z``, and the slope and alpha positional-or-keyword with the same defaults.
-
-@reference
-def homework_sigmoid(z):
-    """:func:`sigmoid` with the week-2 homework's signature, ``sigmoid(z)``."""
-    return sigmoid(z)
-
-
-@reference
-def homework_relu(z):
-    """:func:`relu` with the week-2 homework's signature, ``relu(z)``."""
-    return relu(z)
-
-
-@reference
-def homework_leaky_relu(z, negative_slope=0.01):
-    """:func:`leaky_relu` with the week-2 homework's signature, ``leaky_relu(z, negative_slope=0.01)``."""
-    return leaky_relu(z, negative_slope=negative_slope)
-
-
-@reference
-def homework_elu(z, alpha=1.0):
-    """:func:`elu` with the week-2 homework's signature, ``elu(z, alpha=1.0)``."""
-    return elu(z, alpha=alpha)
-
-
-@reference
-def homework_softplus(z):
-    """:func:`softplus` with the week-2 homework's signature, ``softplus(z)``."""
-    return softplus(z)
+    return ACTIVATIONS[name], DERIVATIVES[name]

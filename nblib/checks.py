@@ -58,7 +58,7 @@ def own_work(*references, exercise: str):
     An exercise that calls an earlier one is tested with nblib's answer standing in for it,
     so that one wrong function costs one exercise::
 
-        with checks.standing_in(train_perceptron=perceptron.train_perceptron), \
+        with checks.standing_in(train_perceptron=homework.train_perceptron), \
                 checks.own_work(perceptron.converges, exercise="Exercise 5"):
             converges(X, y)                         # calls nblib's train_perceptron
 

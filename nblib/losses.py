@@ -31,13 +31,13 @@ from __future__ import annotations
 import numpy as np
 
 from nblib._reference import reference
+from nblib._registry import Registry
 from nblib._validation import as_float_array, as_labels, as_matrix, check_choice, check_same_shape
 from nblib.activations import sigmoid
 
 __all__ = [
     "EPSILON", "softmax", "log_softmax", "binary_cross_entropy", "categorical_cross_entropy",
     "sparse_categorical_cross_entropy", "mean_squared_error", "LOSSES",
-    "homework_softmax", "homework_categorical_cross_entropy",
 ]
 
 EPSILON = 1e-7  # same as keras.config.epsilon()
@@ -213,12 +213,12 @@ def mean_squared_error(y_true, y_pred, *, reduction: str = "mean"):
     return _reduce(per_example, reduction)
 
 
-LOSSES = {
+LOSSES = Registry("loss", {
     "binary_cross_entropy": binary_cross_entropy,
     "categorical_cross_entropy": categorical_cross_entropy,
     "sparse_categorical_cross_entropy": sparse_categorical_cross_entropy,
     "mean_squared_error": mean_squared_error,
-}
+})
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -253,62 +253,3 @@ def _log_probabilities(z: np.ndarray, from_logits: bool) -> np.ndarray:
             f"{sums.max():.4g}; apply softmax first or pass from_logits=True"
         )
     return np.log(np.clip(z, EPSILON, 1 - EPSILON))
-
-
-# --- the week-3 homework's signatures ------------------------------------------------------------
-# While a later exercise of the week-3 homework is tested, these stand in for the student's
-# earlier functions (``checks.standing_in(softmax=losses.homework_softmax)``), so that a mistake
-# in one exercise costs that exercise only. Each has the homework's signature exactly.
-
-@reference
-def homework_softmax(Z):
-    """:func:`softmax` with the week-3 homework's signature, ``softmax(Z)``: each row of the
-    ``(N, C)`` logits ``Z`` becomes probabilities (float64, shape ``(N, C)``).
-
-    Example
-    -------
-    >>> homework_softmax(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]]))
-    array([[0.5 , 0.5 ],
-           [0.25, 0.75]])
-    """
-    return softmax(Z, axis=1)
-
-
-@reference
-def homework_categorical_cross_entropy(Y, P, from_logits=False):
-    """:func:`categorical_cross_entropy` with the week-3 homework's signature,
-    ``categorical_cross_entropy(Y, P, from_logits=False)``, returning a float.
-
-    ``from_logits`` may be passed by position, as a student's exercise 5 may call it: this
-    stands in for the student's exercise 4 while exercise 5 is tested
-    (``checks.standing_in(categorical_cross_entropy=losses.homework_categorical_cross_entropy)``).
-    It works without ``log_softmax`` and ``categorical_cross_entropy``, which exercise 5's test
-    switches off.
-
-    Parameters
-    ----------
-    Y : array_like, shape (N, C)
-        One-hot labels.
-    P : array_like, shape (N, C)
-        Probabilities (clipped into [EPSILON, 1 - EPSILON]), or logits when ``from_logits``.
-    from_logits : bool
-
-    Returns
-    -------
-    loss : float
-        The mean over the batch of -sum_k Y_nk log P_nk.
-
-    Example
-    -------
-    >>> homework_categorical_cross_entropy(np.array([[0, 1]]), np.array([[1000.0, -1000.0]]), True)
-    2000.0
-    """
-    y = as_matrix(Y, "Y")
-    z = as_matrix(P, "P")
-    check_same_shape(y, z, ("Y", "P"))
-    if from_logits:
-        shifted = z - z.max(axis=1, keepdims=True)                               # (N, C), <= 0
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))     # log-softmax
-    else:
-        log_p = np.log(np.clip(z, EPSILON, 1 - EPSILON))
-    return float(-(y * log_p).sum(axis=1).mean())                                # (N, C) -> (N,) -> ()

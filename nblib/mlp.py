@@ -26,7 +26,7 @@ Example
 >>> W1, b1 = np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, -1.0])   # XOR by hand
 >>> W2, b2 = np.array([[1.0], [-2.0]]), np.array([0.0])
 >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
->>> out, cache = mlp.forward(X, [W1, W2], [b1, b2], activation="relu", output="identity")
+>>> out, cache = mlp.forward(X, [W1, W2], [b1, b2], activation="relu", output="linear")
 >>> out.ravel()
 array([0., 1., 1., 0.])
 >>> [z.shape for z in cache.z]
@@ -40,19 +40,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from nblib import activations, losses
-from nblib.layers import activation_backward, dense_backward
 from nblib._reference import reference
-from nblib._validation import as_layer, as_matrix, check_choice
+from nblib._registry import Registry
+from nblib._validation import as_layer, as_matrix
+from nblib.layers import ActivationCache, DenseCache, activation_backward, dense_backward, dense_forward
 
 __all__ = ["forward", "logits", "backward", "dense", "predict_proba", "from_sklearn", "Cache", "OUTPUTS"]
 
-# The last layer's activation, by the names scikit-learn and Keras use.
-OUTPUTS = {
+# The last layer's activation, by Keras's names; scikit-learn's are accepted too.
+OUTPUTS = Registry("output", {
     "softmax": losses.softmax,       # each row a probability distribution over classes
     "sigmoid": activations.sigmoid,  # independent yes/no probabilities
-    "identity": activations.linear,  # raw scores (regression, or logits)
-}
-_OUTPUT_ALIASES = {"logistic": "sigmoid", "linear": "identity"}
+    "linear": activations.linear,    # raw scores (regression, or logits)
+}, aliases={"logistic": "sigmoid", "identity": "linear"})
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def dense(X, W, b):
     ndarray, shape (N, M)
     """
     X, W, b = as_layer(X, W, b)
-    return X @ W + b  # (N, D) @ (D, M) + (M,) -> (N, M)
+    return dense_forward(X, W, b)[0]  # (N, D) @ (D, M) + (M,) -> (N, M)
 
 
 @reference
@@ -110,8 +110,8 @@ def forward(X, weights, biases, *, activation: str = "relu", output: str = "soft
     activation : str
         Hidden layers' activation, any name :func:`nblib.activations.get` knows ("relu",
         "tanh", "logistic", "identity", ...).
-    output : {"softmax", "sigmoid", "identity"}
-        The last layer's activation ("logistic" and "linear" are accepted too).
+    output : {"softmax", "sigmoid", "linear"}
+        The last layer's activation (scikit-learn's "logistic" and "identity" are accepted too).
 
     Returns
     -------
@@ -123,21 +123,21 @@ def forward(X, weights, biases, *, activation: str = "relu", output: str = "soft
         raise ValueError(f"give one bias vector per weight matrix, at least one layer: "
                          f"got {len(weights)} weight matrices and {len(biases)} bias vectors")
     hidden, _derivative = activations.get(activation)
-    output = _OUTPUT_ALIASES.get(output, output)
-    final = OUTPUTS[check_choice(output, "output", OUTPUTS)]
+    final = OUTPUTS[output]
 
     a = as_matrix(X, "X")
     inputs, zs, outs = [], [], []
     for layer, (W, b) in enumerate(zip(weights, biases), start=1):
         try:
-            z = dense(a, W, b)  # (N, D_l) @ (D_l, M_l) + (M_l,) -> (N, M_l)
+            a, W, b = as_layer(a, W, b)
+            z, _ = dense_forward(a, W, b)  # (N, D_l) @ (D_l, M_l) + (M_l,) -> (N, M_l)
         except ValueError as error:
             raise ValueError(f"layer {layer}: {error}") from None
         inputs.append(a)
         zs.append(z)
         a = final(z) if layer == len(weights) else hidden(z)
         outs.append(a)
-    return a, Cache(tuple(inputs), tuple(zs), tuple(outs), activation, output)
+    return a, Cache(tuple(inputs), tuple(zs), tuple(outs), activation, OUTPUTS.canonical(output))
 
 
 def logits(X, weights, biases, *, activation: str = "relu"):
@@ -146,7 +146,7 @@ def logits(X, weights, biases, *, activation: str = "relu"):
     Week 4's homework calls it ``forward``: a classifier's backward pass starts from the logits,
     since softmax is folded into the loss.
     """
-    return forward(X, weights, biases, activation=activation, output="identity")
+    return forward(X, weights, biases, activation=activation, output="linear")
 
 
 @reference
@@ -187,11 +187,11 @@ def backward(dZ_out, cache: Cache, weights):
         raise ValueError(f"dZ_out must have the shape of the output, {cache.z[-1].shape}, got {dZ.shape}")
     dweights, dbiases = [], []
     for layer in reversed(range(len(weights))):
-        dA, dW, db = dense_backward(dZ, cache.inputs[layer], weights[layer])
+        dA, dW, db = dense_backward(dZ, DenseCache(cache.inputs[layer], as_matrix(weights[layer], "W")))
         dweights.append(dW)
         dbiases.append(db)
         if layer > 0:
-            dZ = activation_backward(dA, cache.z[layer - 1], cache.activation)
+            dZ = activation_backward(dA, ActivationCache(cache.z[layer - 1], cache.activation))
     return dweights[::-1], dbiases[::-1]
 
 
@@ -218,6 +218,6 @@ def predict_proba(X, weights, biases, *, activation: str = "relu", output: str =
     the two columns [1 - p, p], and so does this.
     """
     out, _ = forward(X, weights, biases, activation=activation, output=output)
-    if out.shape[1] == 1 and _OUTPUT_ALIASES.get(output, output) == "sigmoid":
+    if out.shape[1] == 1 and OUTPUTS.canonical(output) == "sigmoid":
         return np.hstack([1.0 - out, out])
     return out

@@ -45,7 +45,8 @@ from __future__ import annotations
 import numpy as np
 
 from nblib._reference import reference
-from nblib._validation import as_float_array, check_choice, check_int, check_positive
+from nblib._registry import Registry
+from nblib._validation import as_float_array, check_int, check_positive
 
 __all__ = [
     "sgd_step", "momentum_step", "nesterov_step", "rmsprop_step", "adam_step", "adamw_step",
@@ -277,16 +278,16 @@ class AdamW(Adam):
                           beta1=self.beta1, beta2=self.beta2, eps=self.eps)
 
 
-OPTIMIZERS = {
+OPTIMIZERS = Registry("optimizer", {
     "sgd": SGD,
     "momentum": lambda lr=0.01, **hyper: SGD(lr, momentum=hyper.pop("momentum", 0.9), **hyper),
     "nesterov": lambda lr=0.01, **hyper: SGD(lr, momentum=hyper.pop("momentum", 0.9), nesterov=True, **hyper),
     "rmsprop": RMSprop,
     "adam": Adam,
     "adamw": AdamW,
-}
+})
 
 
 def get(name: str, **hyper) -> Optimizer:
     """An optimizer by name: ``get("adam", lr=0.01)``; names are the keys of :data:`OPTIMIZERS`."""
-    return OPTIMIZERS[check_choice(name, "optimizer", OPTIMIZERS)](**hyper)
+    return OPTIMIZERS[name](**hyper)

@@ -39,7 +39,7 @@ from nblib.activations import sigmoid
 
 __all__ = [
     "net_input", "step", "predict", "sigmoid_neuron", "multi_output_forward",
-    "train", "PerceptronFit", "converges", "train_perceptron",
+    "train", "PerceptronFit", "converges",
 ]
 
 
@@ -203,29 +203,3 @@ def converges(X, y, *, lr: float = 1.0, max_epochs: int = 100) -> bool:
     True on linearly separable data given enough epochs; always False on XOR.
     """
     return train(X, y, lr=lr, epochs=max_epochs).converged
-
-
-@reference
-def train_perceptron(X, y, *, lr: float = 1.0, epochs: int = 100, w0=None, b0: float = 0.0):
-    """:func:`train` with the week-1 homework's signature: returns ``(w, b, errors)``.
-
-    This is Exercise 4's ``train_perceptron``, argument for argument. The tests of Exercise 5
-    (``converges``) run the student's answer with this function standing in for theirs, so
-    that a mistake in one exercise costs only that exercise.
-
-    Returns
-    -------
-    w : ndarray, shape (D,)
-    b : float
-    errors : list of int
-        Mistakes in each epoch run; training stops after the first epoch without any.
-
-    Example
-    -------
-    >>> from nblib import data
-    >>> w, b, errors = train_perceptron(*data.logic_gate("and"))
-    >>> w, b, errors
-    (array([2., 1.]), -3.0, [2, 3, 3, 2, 1, 0])
-    """
-    fit = train(X, y, lr=lr, epochs=epochs, w0=w0, b0=b0)
-    return fit.w, fit.b, fit.errors.tolist()

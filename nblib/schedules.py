@@ -37,7 +37,8 @@ import functools
 import numpy as np
 
 from nblib._reference import reference
-from nblib._validation import as_float_array, check_choice, check_positive
+from nblib._registry import Registry
+from nblib._validation import as_float_array, check_positive
 
 __all__ = ["step_decay", "exponential_decay", "cosine_decay", "warmup_cosine_decay", "SCHEDULES", "schedule"]
 
@@ -101,12 +102,12 @@ def warmup_cosine_decay(step, *, initial_lr: float, warmup_target: float, warmup
     return _out(np.where(s < warmup_steps, warming, decaying))
 
 
-SCHEDULES = {
+SCHEDULES = Registry("schedule", {
     "step": step_decay,
     "exponential": exponential_decay,
     "cosine": cosine_decay,
     "warmup_cosine": warmup_cosine_decay,
-}
+})
 
 
 def schedule(name: str, **hyper):
@@ -116,4 +117,4 @@ def schedule(name: str, **hyper):
     >>> lr(10)
     0.05
     """
-    return functools.partial(SCHEDULES[check_choice(name, "schedule", SCHEDULES)], **hyper)
+    return functools.partial(SCHEDULES[name], **hyper)

@@ -1,15 +1,27 @@
-"""The training loop: forward, loss, backward, update, over mini-batches and epochs.
+"""The training loop of the whole course: forward, loss, backward, update, over mini-batches.
 
     for each epoch:                        # one pass over the training set
         shuffle the examples
         for each mini-batch (X_b, y_b):    # batch_size examples, the last one maybe fewer
-            logits = model.forward(X_b)
-            loss   = mean cross-entropy of softmax(logits) against y_b
-            model.backward(dloss/dlogits)  # fills every layer's grads
+            out  = model.forward(X_b)      # in training mode
+            loss = loss_fn.forward(out, y_b)
+            model.backward(loss_fn.backward())   # fills every layer's grads
             optimizer.step(params, grads)  # w <- w - lr * (something made of the gradient)
+        evaluate on the validation set     # in inference mode
+        every callback sees the history    # a progress bar, early stopping, ...
 
 One epoch of N examples is ceil(N / batch_size) updates. Shuffling each epoch gives every
 batch a fresh mix of classes, so consecutive gradients are not biased the same way.
+
+``X`` is any batch-first array ((N, D), (N, T, D), (N, H, W, C)) that the model takes; the
+loss is one of :data:`nblib.layers.LOSSES` ("softmax_cross_entropy" on logits with integer
+labels, "sigmoid_cross_entropy" for yes/no targets, "mean_squared_error" for regression).
+Accuracy is recorded for the two classification losses.
+
+Callbacks are one mechanism: a :class:`Callback` (``on_train_begin(model)``,
+``on_epoch_end(history)``, ``on_train_end(history)``), or a plain function of the history
+(:class:`nblib.widgets.TrainingProgress` is one). ``on_epoch_end`` returning ``False`` stops
+the training: that is how :class:`EarlyStopping` works.
 
 If the loss becomes inf or NaN, or passes :data:`BLOWN_UP` (a learning rate too large sends
 the weights off towards infinity), :func:`fit` stops at once with :class:`TrainingDiverged`,
@@ -33,12 +45,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nblib import mlp
-from nblib._reference import reference
-from nblib._validation import as_labels, as_matrix, check_int
-from nblib.layers import SoftmaxCrossEntropy, softmax_cross_entropy
+from nblib._validation import as_batch, check_int
+from nblib.layers import LOSSES
 
-__all__ = ["fit", "History", "TrainingDiverged", "BLOWN_UP", "sgd_train_step"]
+__all__ = ["fit", "History", "Callback", "EarlyStopping", "TrainingDiverged", "BLOWN_UP"]
 
 # A mean cross-entropy this large means probabilities of e^-10000 for the true classes: not a
 # hard batch but weights that have blown up. (With logits the loss is computed stably, so it
@@ -65,66 +75,180 @@ class History:
         return len(self.loss)
 
 
+class Callback:
+    """Something :func:`fit` calls: once before training, after every epoch, once after."""
+
+    model = None
+
+    def on_train_begin(self, model) -> None:
+        self.model = model
+
+    def on_epoch_end(self, history: History):
+        """Return ``False`` to stop the training after this epoch."""
+
+    def on_train_end(self, history: History) -> None:
+        pass
+
+
+class _Function(Callback):
+    """A plain function of the history, as a callback."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def on_epoch_end(self, history):
+        return self.function(history)
+
+
+class EarlyStopping(Callback):
+    """Stop when a monitored value has not improved for ``patience`` epochs, as in Keras.
+
+    An epoch improves on the best so far when its value is lower by more than ``min_delta``
+    (higher, for accuracies). After ``patience`` epochs in a row without improvement the
+    training stops; with ``restore_best_weights`` the model then gets back the parameters of
+    its best epoch.
+
+    Parameters
+    ----------
+    monitor : str
+        A field of :class:`History`: "val_loss" (the default), "loss", "val_accuracy", ...
+    patience : int
+    min_delta : float
+    restore_best_weights : bool
+    """
+
+    def __init__(self, monitor: str = "val_loss", *, patience: int = 0, min_delta: float = 0.0,
+                 restore_best_weights: bool = False):
+        if monitor not in History.__dataclass_fields__:
+            raise ValueError(f"monitor must be a field of History, {sorted(History.__dataclass_fields__)}, "
+                             f"got {monitor!r}")
+        self.monitor, self.patience = monitor, check_int(patience, "patience")
+        self.min_delta, self.restore_best_weights = abs(float(min_delta)), restore_best_weights
+        self.sign = -1.0 if "accuracy" in monitor else 1.0     # minimise the loss, maximise accuracy
+
+    def on_train_begin(self, model):
+        super().on_train_begin(model)
+        self.best, self.best_epoch, self.wait, self.stopped_epoch, self.best_weights = np.inf, 0, 0, 0, None
+
+    def on_epoch_end(self, history):
+        values = getattr(history, self.monitor)
+        if not values:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which fit did not record "
+                             f"(give fit a validation set for val_*)")
+        value = self.sign * values[-1]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, history.epochs, 0
+            if self.restore_best_weights:
+                self.best_weights = {k: v.copy() for k, v in self.model.parameters().items()}
+            return True
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = history.epochs
+            return False
+        return True
+
+    def on_train_end(self, history):
+        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch:
+            for key, value in self.model.parameters().items():
+                value[...] = self.best_weights[key]
+
+
 def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.random.Generator,
-        validation=None, callback=None) -> History:
+        loss: str = "softmax_cross_entropy", validation=None, callbacks=(), callback=None) -> History:
     """Train ``model`` on (X, y) with mini-batch gradient descent; returns the History.
 
     Parameters
     ----------
     model : nblib.layers.Sequential
-        Outputs logits (N, C); trained in place.
-    X : array_like, shape (N, D)
-    y : array_like of int, shape (N,)
+        Any model with forward, backward, parameters, gradients and train/eval; trained in place.
+    X : array_like, shape (N, ...)
+        Batch first: (N, D), (N, T, D), (N, H, W, C).
+    y : array_like, shape (N, ...)
+        Integer labels for "softmax_cross_entropy"; targets the shape of the output otherwise.
     optimizer : nblib.optim.Optimizer
     epochs, batch_size : int
     rng : np.random.Generator
         Shuffles the examples each epoch.
+    loss : str
+        A name in :data:`nblib.layers.LOSSES`.
     validation : (X_val, y_val), optional
-        Evaluated after each epoch.
-    callback : callable, optional
-        ``callback(history)`` after each epoch, e.g. :class:`nblib.widgets.TrainingProgress`;
-        returning ``False`` stops the training.
+        Evaluated after each epoch, in inference mode.
+    callbacks : Callback or function, or a sequence of them
+        See :class:`Callback`; a function is called with the history after each epoch.
 
     Raises
     ------
     TrainingDiverged
         When a batch's loss is not finite or above :data:`BLOWN_UP`.
     """
-    X = as_matrix(X, "X")
-    y = as_labels(y, "y", length=len(X))
+    X, y = as_batch(X, "X"), np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X and y must have one entry per example, got {len(X)} and {len(y)}")
+    loss_fn = LOSSES[loss]()  # each loss checks its targets
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    history = History()
+    callbacks = _callbacks(callbacks) + _callbacks(callback)  # TRANSITION: `callback=` until the lessons move
+    history, was_training = History(), model.training
+    for cb in callbacks:
+        cb.on_train_begin(model)
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by the loss check
         for epoch in range(1, epochs + 1):
-            loss, accuracy = _epoch(model, X, y, optimizer, epoch=epoch, batch_size=batch_size, rng=rng)
-            history.loss.append(loss)
-            history.accuracy.append(accuracy)
+            model.train()
+            mean_loss, accuracy = _epoch(model, X, y, loss_fn, optimizer, epoch=epoch, batch_size=batch_size, rng=rng)
+            _record(history, "", mean_loss, accuracy)
             if validation is not None:
-                X_val, y_val = validation
-                history.val_loss.append(SoftmaxCrossEntropy().forward(model.forward(X_val), y_val))
-                history.val_accuracy.append(model.accuracy(X_val, y_val))
-            if callback is not None and callback(history) is False:
+                model.eval()
+                _record(history, "val_", *evaluate(model, *validation, loss=loss))
+            if any([cb.on_epoch_end(history) is False for cb in callbacks]):  # every callback sees each epoch
                 break
+    model.train(was_training)
+    for cb in callbacks:
+        cb.on_train_end(history)
     return history
 
 
-def _epoch(model, X, y, optimizer, *, epoch: int, batch_size: int, rng) -> tuple[float, float]:
+def evaluate(model, X, y, *, loss: str = "softmax_cross_entropy") -> tuple[float, float | None]:
+    """The mean loss on (X, y) and the accuracy (None for regression), in the model's current mode."""
+    loss_fn = LOSSES[loss]()
+    out = model.forward(X)
+    value = loss_fn.forward(out, y)
+    return value, _accuracy(loss_fn, out, y) if loss_fn.classifies else None
+
+
+def _epoch(model, X, y, loss_fn, optimizer, *, epoch: int, batch_size: int, rng) -> tuple[float, float | None]:
     """One pass over the shuffled training set; returns its mean loss and accuracy."""
-    loss_fn = SoftmaxCrossEntropy()
     order = rng.permutation(len(X))
-    total_loss, correct = 0.0, 0
+    total_loss, correct = 0.0, 0.0
     for batch, start in enumerate(range(0, len(X), batch_size), start=1):
         rows = order[start:start + batch_size]
-        logits = model.forward(X[rows])                               # (B, C)
-        loss = loss_fn.forward(logits, y[rows])
+        out = model.forward(X[rows])                                  # (B, ...)
+        loss = loss_fn.forward(out, y[rows])
         if not loss < BLOWN_UP:  # also true for nan
             raise TrainingDiverged(_diverged(loss, epoch, batch, optimizer))
         model.backward(loss_fn.backward())                            # fills every layer's grads
         optimizer.step(model.parameters(), model.gradients())
         total_loss += loss * len(rows)
-        correct += int((logits.argmax(axis=1) == y[rows]).sum())
-    return total_loss / len(X), correct / len(X)
+        if loss_fn.classifies:
+            correct += _accuracy(loss_fn, out, y[rows]) * len(rows)
+    return total_loss / len(X), correct / len(X) if loss_fn.classifies else None
+
+
+def _accuracy(loss_fn, out, y) -> float:
+    y = np.asarray(y)
+    return float(np.mean(np.reshape(loss_fn.predict(out), y.shape) == y))
+
+
+def _record(history: History, prefix: str, loss: float, accuracy) -> None:
+    getattr(history, f"{prefix}loss").append(loss)
+    if accuracy is not None:
+        getattr(history, f"{prefix}accuracy").append(accuracy)
+
+
+def _callbacks(given) -> list[Callback]:
+    if given is None:
+        return []
+    given = list(given) if isinstance(given, (list, tuple)) else [given]
+    return [cb if isinstance(cb, Callback) else _Function(cb) for cb in given]
 
 
 def _diverged(loss: float, epoch: int, batch: int, optimizer) -> str:
@@ -134,46 +258,8 @@ def _diverged(loss: float, epoch: int, batch: int, optimizer) -> str:
             f"The learning rate{at} is probably too large; try one 10 times smaller.")
 
 
-# --- week 4's homework signature ----------------------------------------------------------------
-
-@reference
-def sgd_train_step(X, y, weights, biases, *, lr: float, activation: str = "relu"):
-    """One step of plain SGD on an MLP's mean softmax cross-entropy, in the signature of week 4's
-    homework ``sgd_train_step`` (it stands in for the student's while their ``train`` is tested).
-
-    Parameters
-    ----------
-    X : array_like, shape (N, D)
-    y : array_like of int, shape (N,)
-    weights, biases : sequences of ndarray
-        W_l (D_l, M_l) and b_l (M_l,), as for :func:`nblib.mlp.forward`; not modified.
-    lr : float
-        The learning rate.
-    activation : str
-        The hidden layers' activation; the last layer outputs logits.
-
-    Returns
-    -------
-    loss : float
-        The mean cross-entropy on the batch, before the update.
-    new_weights, new_biases : list of ndarray
-        W_l - lr dW_l and b_l - lr db_l, new arrays.
-
-    Notes
-    -----
-    Every gradient is computed with the weights of the forward pass, then all are updated.
-
-    Example
-    -------
-    >>> X, y = np.array([[2.0, 1.0]]), np.array([0])
-    >>> weights, biases = [np.array([[1.0], [-1.0]]), np.array([[2.0, -1.0]])], [np.zeros(1), np.zeros(2)]
-    >>> loss, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.1)
-    >>> round(loss, 6), new_biases[1]            # loss = log(1 + e^-3); db_2 = softmax(2, -1) - (1, 0)
-    (0.048587, array([ 0.00474259, -0.00474259]))
-    """
-    logits, cache = mlp.forward(X, weights, biases, activation=activation, output="identity")   # (N, C)
-    loss, dlogits = softmax_cross_entropy(logits, y)
-    dweights, dbiases = mlp.backward(dlogits, cache, weights)
-    new_weights = [np.asarray(W, dtype=float) - lr * dW for W, dW in zip(weights, dweights)]
-    new_biases = [np.asarray(b, dtype=float) - lr * db for b, db in zip(biases, dbiases)]
-    return loss, new_weights, new_biases
+def __getattr__(name):  # TRANSITION: week 4's notebooks name training.sgd_train_step until they move
+    if name == "sgd_train_step":
+        from nblib import homework
+        return homework.sgd_train_step
+    raise AttributeError(name)

@@ -1,14 +1,14 @@
 """Week 2's universal-approximation demo: one hidden layer, wider and wider, fits a curve.
 
-The network and its training are written out here in numpy, small enough to read:
+The network is nblib's own (:class:`nblib.layers.Sequential`), small enough to read:
 
-    h = g(x @ W1 + b1)       # (N, 1) @ (1, H) + (H,) -> (N, H)
-    y_hat = h @ W2 + b2      # (N, H) @ (H, 1) + (1,) -> (N, 1)
+    h = g(x @ W + b)         # Dense(1, H), then the activation: (N, 1) @ (1, H) + (H,) -> (N, H)
+    y_hat = h @ W + b        # Dense(H, 1): (N, H) @ (H, 1) + (1,) -> (N, 1)
     loss = mean((y_hat - y)^2)
 
-and full-batch gradient steps on all four arrays: the gradients by backpropagation
-(:func:`nblib.mlp.backward`, week 4), the step by Adam (:class:`nblib.optim.Adam`, week 5),
-which trains every width from 1 to 64 with the same learning rate.
+trained by full-batch gradient steps on all four arrays: the gradients by backpropagation
+(week 4), the step by Adam (:class:`nblib.optim.Adam`, week 5), which trains every width
+from 1 to 64 with the same learning rate.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nblib import mlp, optim
+from nblib import layers, optim
 from nblib._validation import check_choice, check_int, check_positive
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
 
-__all__ = ["UniversalApproximation", "TARGETS", "init_params", "forward", "gradients"]
+__all__ = ["UniversalApproximation", "TARGETS", "network", "mse_and_gradients"]
 
 DOMAIN = (-3.0, 3.0)
 
@@ -38,53 +38,34 @@ HIDDEN = ("tanh", "relu")  # the hidden layer's activation (the output layer is 
 MAX_WIDTH = 64
 
 
-def init_params(width: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Random starting weights for ``width`` hidden units.
+def network(width: int, activation: str, rng: np.random.Generator) -> layers.Sequential:
+    """A network with ``width`` hidden units and random starting weights.
 
-    Each unit's "kink" (where x @ W1 + b1 = 0) is placed uniformly in DOMAIN, with a slope of
+    Each unit's "kink" (where x W + b = 0) is placed uniformly in DOMAIN, with a slope of
     either sign and size 0.5..3, so the units start spread over the curve; the output
     weights are small, N(0, 1/H).
 
     Returns
     -------
-    params : dict
-        ``W1`` (1, H), ``b1`` (H,), ``W2`` (H, 1), ``b2`` (1,).
+    Sequential
+        Dense(1, H), Activation(activation), Dense(H, 1): parameters "0.W" (1, H), "0.b" (H,),
+        "2.W" (H, 1), "2.b" (1,).
     """
     centres = rng.uniform(*DOMAIN, size=width)                            # (H,)
     slopes = rng.uniform(0.5, 3.0, size=width) * rng.choice([-1.0, 1.0], size=width)
-    return {"W1": slopes[None, :], "b1": -slopes * centres,
-            "W2": rng.normal(0.0, 1.0 / np.sqrt(width), size=(width, 1)), "b2": np.zeros(1)}
+    return layers.Sequential([
+        layers.Dense.from_weights(slopes[None, :], -slopes * centres),     # (1, H), (H,)
+        layers.Activation(activation),
+        layers.Dense.from_weights(rng.normal(0.0, 1.0 / np.sqrt(width), size=(width, 1)), np.zeros(1)),
+    ])
 
 
-def forward(x: np.ndarray, params: dict, activation: str = "tanh"):
-    """The network's output for inputs ``x`` (N, 1): returns ``(y_hat (N, 1), cache)``.
-
-    This is :func:`nblib.mlp.forward` with a linear output layer:
-    z = x @ W1 + b1 (N, H), h = g(z), y_hat = h @ W2 + b2 (N, 1).
-    """
-    return mlp.forward(x, [params["W1"], params["W2"]], [params["b1"], params["b2"]],
-                       activation=activation, output="identity")
-
-
-def gradients(x: np.ndarray, y: np.ndarray, params: dict, activation: str = "tanh") -> dict[str, np.ndarray]:
-    """The gradient of the MSE for each parameter, by backpropagation (:func:`nblib.mlp.backward`).
-
-    Parameters
-    ----------
-    x, y : ndarray, shape (N, 1)
-        Inputs and targets.
-    params : dict
-        ``W1`` (1, H), ``b1`` (H,), ``W2`` (H, 1), ``b2`` (1,).
-
-    Returns
-    -------
-    dict
-        dMSE/dparam for each key of ``params``, each of that parameter's shape.
-    """
-    y_hat, cache = forward(x, params, activation)
-    d_y_hat = 2.0 * (y_hat - y) / len(x)  # dMSE/dy_hat (N, 1): the output layer is linear, so this is dZ_out
-    (dW1, dW2), (db1, db2) = mlp.backward(d_y_hat, cache, [params["W1"], params["W2"]])
-    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+def mse_and_gradients(model: layers.Sequential, x: np.ndarray, y: np.ndarray) -> float:
+    """One forward and backward pass on (x, y), both (N, 1): returns the MSE and fills the
+    model's gradients of it (``model.gradients()``)."""
+    mse, d_y_hat = layers.mean_squared_error(model.forward(x), y)   # d_y_hat = 2 (y_hat - y) / N
+    model.backward(d_y_hat)
+    return mse
 
 
 ADAM_EPS = 1e-8  # the paper's epsilon (Keras's default is 1e-7)
@@ -199,7 +180,7 @@ class UniversalApproximation(Demo):
         # What this training fits with; the controls may move on before the next retraining.
         self.fitted = {"target": self.target.value, "activation": self.activation.value, "width": self.width.value}
         rng = np.random.default_rng(self.seed)
-        params = self.params = init_params(self.width.value, rng)
+        model = self.model = network(self.width.value, self.activation.value, rng)
         self.steps_done, self.history = 0, []  # history: (gradient steps, MSE) after each block
         self.mse = self._mse()
         self.outcome = "training &hellip;"
@@ -210,29 +191,28 @@ class UniversalApproximation(Demo):
         self.target_line.set_label(f"target {formula}")
         self.ax.legend(loc="lower right", fontsize=9)
         self.show()
-        self.run.start(self._blocks(params, self.x, self.y, self.activation.value), self.blocks, on_step=self._record,
+        self.run.start(self._blocks(model, self.x, self.y), self.blocks, on_step=self._record,
                        on_progress=lambda _k: self.show(),
-                       on_done=lambda stopped: self._training_over(params, stopped))
+                       on_done=lambda stopped: self._training_over(model, stopped))
 
-    def _blocks(self, params: dict, x: np.ndarray, y: np.ndarray, activation: str):
-        """One block of ``steps_per_block`` gradient steps on ``params`` per ``next()``; yields the MSE after it."""
+    def _blocks(self, model: layers.Sequential, x: np.ndarray, y: np.ndarray):
+        """One block of ``steps_per_block`` gradient steps on ``model`` per ``next()``; yields the MSE after it."""
         adam = optim.Adam(self.lr, eps=ADAM_EPS)
         while True:
             for _ in range(self.steps_per_block):
-                adam.step(params, gradients(x, y, params, activation))  # updates params' arrays in place
-            y_hat, _ = forward(x, params, activation)
-            yield float(np.mean((y_hat - y) ** 2))
+                mse_and_gradients(model, x, y)
+                adam.step(model.parameters(), model.gradients())  # updates the layers' arrays in place
+            yield layers.mean_squared_error(model.forward(x), y)[0]
 
     def _mse(self) -> float:
-        y_hat, _ = forward(self.x, self.params, self.fitted["activation"])
-        return float(np.mean((y_hat - self.y) ** 2))
+        return layers.mean_squared_error(self.model.forward(self.x), self.y)[0]
 
     def _record(self, mse: float, k: int) -> None:
         self.steps_done, self.mse = k * self.steps_per_block, mse
         self.history.append((self.steps_done, mse))
 
-    def _training_over(self, params: dict, stopped: bool) -> None:
-        if params is not self.params:  # a newer training has replaced this one
+    def _training_over(self, model: layers.Sequential, stopped: bool) -> None:
+        if model is not self.model:  # a newer training has replaced this one
             return
         self.outcome = f"{'stopped' if stopped else 'finished'} after {self.steps_done} gradient steps"
         self.show()
@@ -242,7 +222,7 @@ class UniversalApproximation(Demo):
     def show(self) -> None:
         """Draw the network's current fit and the error so far."""
         target, activation, width = self.fitted["target"], self.fitted["activation"], self.fitted["width"]
-        y_hat, _ = forward(self.x_plot, self.params, activation)
+        y_hat = self.model.forward(self.x_plot)
         self.fit_line.set_data(self.x_plot[:, 0], y_hat[:, 0])
         self.fit_line.set_label(f"network, H = {width} {activation} units")
         self.ax.legend(loc="lower right", fontsize=9)

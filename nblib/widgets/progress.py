@@ -2,7 +2,7 @@
 
     progress = TrainingProgress(epochs=20)
     display(progress)                     # or make it a cell's last expression
-    history = training.fit(model, X, y, optimizer=..., epochs=20, rng=rng, callback=progress)
+    history = training.fit(model, X, y, optimizer=..., epochs=20, rng=rng, callbacks=progress)
     plot_history(history)                 # the loss and accuracy curves
 
 The training runs in the cell, on the kernel's main thread, and calls ``progress(history)``
@@ -39,7 +39,7 @@ def _records(history) -> dict[str, list]:
 class TrainingProgress:
     """A progress bar and the latest metrics, updated by :func:`nblib.training.fit` after every epoch.
 
-    Pass it as fit's ``callback``; show it first with ``display(progress)`` (or as the last
+    Pass it to fit in ``callbacks``; show it first with ``display(progress)`` (or as the last
     expression of a cell) to watch it move. After epoch 3 of 20 the line reads
     ``epoch 3/20 · loss 0.412 · accuracy 91.3% · val accuracy 90.1%`` (the validation part
     only when fit has a validation set).
@@ -67,7 +67,7 @@ class TrainingProgress:
     >>> model = layers.Sequential.mlp([64, 16, 10], rng=rng)
     >>> progress = TrainingProgress(epochs=3)
     >>> history = training.fit(model, X_train, y_train, optimizer=optim.Adam(0.01), epochs=3, rng=rng,
-    ...                        callback=progress)
+    ...                        callbacks=progress)
     >>> progress.bar.value, progress.label.value.startswith("epoch 3/3 · loss ")
     (3, True)
     """
