@@ -1,34 +1,18 @@
-"""nblib.widgets: moving a control changes what is drawn (tested without a browser).
+"""nblib.widgets.perceptron: PerceptronPlayground, tested without a browser.
 
-Plain tests run without an event loop: there a Debouncer acts at once and a Run finishes
-before ``start`` returns. The tests named "..._in_a_loop_..." run inside ``asyncio.run``, as a
-kernel runs widget code: timers wait, runs go on in the background, and a slow kernel is
-simulated by slowing down ``Run._take_step`` (each training step) or ``Demo._render``
-(each drawing) for the whole class.
+Moving a control changes what is drawn. Plain tests run without an event loop, so controls
+act at once and training finishes before the constructor returns; the "..._in_a_loop_..."
+tests run as in a kernel (see helpers.py and conftest.py next to this file).
 """
 
 import asyncio
-import threading
-import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from nblib import data, perceptron
-from nblib.widgets import _core
-from nblib.widgets import Debouncer, Demo, PerceptronPlayground, Run
-
-WAIT = 0.15  # the Debouncer's default
-
-
-def datasets():
-    return {"separable": data.linearly_separable(40, seed=1), "XOR": data.logic_gate("xor")}
-
-
-@pytest.fixture
-def playground():
-    return PerceptronPlayground(datasets(), lr=0.5, max_epochs=15)
+from nblib.widgets import PerceptronPlayground
+from tests.nblib.widgets.helpers import WAIT, datasets, in_a_loop, until
 
 
 def drawn_line(pg):
@@ -38,55 +22,6 @@ def drawn_line(pg):
 def assert_line_is(pg, w, b):
     """The drawn points lie on w . x + b = 0."""
     np.testing.assert_allclose(drawn_line(pg) @ w + b, 0.0, atol=1e-9)
-
-
-def in_a_loop(test):
-    """Run ``await test()`` in a fresh event loop; fail if the loop swallowed an error."""
-    swallowed = []
-
-    async def main():
-        asyncio.get_running_loop().set_exception_handler(lambda _loop, context: swallowed.append(context))
-        await test()
-
-    asyncio.run(main())
-    assert not swallowed, swallowed
-
-
-async def until(condition, timeout=10.0):
-    """Let the loop run until ``condition()`` holds."""
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        assert time.perf_counter() < deadline, "timed out"
-        await asyncio.sleep(0.005)
-
-
-@pytest.fixture
-def slow_steps(monkeypatch):
-    """Make every Run step take ``seconds`` longer, as on a slow kernel."""
-    def slow_down(seconds):
-        take_step = Run._take_step
-
-        def slow_step(self, steps):
-            time.sleep(seconds)
-            return take_step(self, steps)
-
-        monkeypatch.setattr(Run, "_take_step", slow_step)
-    return slow_down
-
-
-@pytest.fixture
-def slow_drawing(monkeypatch):
-    """Make every Demo._render take 20 ms and count it (returns the list of calls)."""
-    calls = []
-    render = Demo._render
-
-    def slow_render(self):
-        calls.append(self)
-        time.sleep(0.02)
-        render(self)
-
-    monkeypatch.setattr(Demo, "_render", slow_render)
-    return calls
 
 
 # -- PerceptronPlayground without an event loop -----------------------------------------------
@@ -140,23 +75,6 @@ def test_labels_are_not_cut_off_and_the_run_sits_under_the_settings(playground):
     settings, run_row = playground.widget.children[:2]
     assert playground.lr in settings.children
     assert run_row is playground.run.widget
-
-
-def test_render_replaces_the_picture_through_the_outputs_state(monkeypatch, playground):
-    """In a kernel, _render sets the Output widget's outputs (no context manager: see _render)."""
-    formatted = []
-
-    def format(figure):  # what IPython's display formatter returns for a figure
-        formatted.append(figure)
-        return {"image/png": f"picture {len(formatted)}", "text/plain": "<Figure>"}, {"image/png": {"width": 900}}
-
-    monkeypatch.setattr(_core, "get_ipython", lambda: SimpleNamespace(display_formatter=SimpleNamespace(format=format)))
-    renders = playground.renders
-    playground.epoch.value = 1
-    playground.epoch.value = 2
-    assert playground.renders == renders + 2 and formatted == [playground.figure] * 2
-    assert playground.output.outputs == ({"output_type": "display_data", "metadata": {"image/png": {"width": 900}},
-                                          "data": {"image/png": "picture 2", "text/plain": "<Figure>"}},)
 
 
 def misclassified(X, y, w, b):
@@ -253,237 +171,7 @@ def test_epoch_by_epoch_training_equals_one_call_to_train(monkeypatch):
             assert pg.fit.b == expected.b and pg.fit.converged == expected.converged
 
 
-# -- Debouncer --------------------------------------------------------------------------------
-
-
-def test_debouncer_without_a_loop_acts_at_once():
-    seen = []
-    act = Debouncer(lambda *args: seen.append(args))
-    act(1, "a")
-    act(2, "b")
-    assert seen == [(1, "a"), (2, "b")] and not act.pending
-
-
-def test_debouncer_rejects_a_negative_wait():
-    with pytest.raises(ValueError, match="wait must be"):
-        Debouncer(print, wait=-1)
-
-
-def test_debouncer_in_a_loop_acts_once_with_the_last_arguments():
-    async def test():
-        seen = []
-        act = Debouncer(lambda *args: seen.append((time.perf_counter(), args)), wait=WAIT)
-        for i in range(10):
-            act(i, str(i))
-            await asyncio.sleep(0)  # the loop runs, but calls come far quicker than the wait
-        last_call = time.perf_counter()
-        assert seen == [] and act.pending
-        await until(lambda: seen)
-        await asyncio.sleep(WAIT)  # nothing more comes
-        assert [args for _, args in seen] == [(9, "9")]
-        assert seen[0][0] - last_call >= WAIT - 0.01  # after the calls stopped, not before
-        assert not act.pending
-
-    in_a_loop(test)
-
-
-def test_debouncer_in_a_loop_acts_on_each_call_spaced_wider_than_the_wait():
-    async def test():
-        seen = []
-        act = Debouncer(seen.append, wait=0.03)
-        for i in range(3):
-            act(i)
-            await asyncio.sleep(0.12)
-        assert seen == [0, 1, 2]
-
-    in_a_loop(test)
-
-
-def test_debouncer_called_from_another_thread_waits_for_its_own_loop():
-    """JupyterLab delivers widget messages on a subshell thread, even while a cell keeps the
-    demo's own thread busy. The call waits for that thread, and merges with what follows."""
-    async def test():
-        seen = []
-        act = Debouncer(lambda i: seen.append((i, threading.current_thread())), wait=WAIT)
-        message = threading.Thread(target=act, args=(9,), name="subshell")
-        message.start()
-        message.join()
-        time.sleep(3 * WAIT)     # a cell keeps the demo's thread busy for longer than the wait
-        for _ in range(3):
-            await asyncio.sleep(0)  # free again: a few turns of its loop take the message ...
-        act(10)                     # ... then the next one comes, within the wait: one action
-        await asyncio.sleep(WAIT + 0.15)
-        assert seen == [(10, threading.main_thread())]
-
-    in_a_loop(test)
-
-
-def test_run_stop_clicked_on_another_thread_stops_on_the_runs_own_loop(slow_steps):
-    slow_steps(0.01)
-
-    async def test():
-        run, rec = Run(), Recorder()
-        run.start(iter(range(1000)), 1000, **rec.callbacks())
-        await asyncio.sleep(0.1)
-        click = threading.Thread(target=run.stop_button.click, name="subshell")
-        click.start()
-        click.join()
-        await until(lambda: rec.done == [True])
-        k = run.count
-        assert 0 < k < 1000 and run.status.value == f"stopped after {k} epochs"
-
-    in_a_loop(test)
-
-
-def test_debouncer_flush_and_cancel():
-    async def test():
-        seen = []
-        act = Debouncer(seen.append, wait=WAIT)
-        act.flush()  # nothing pending: nothing to do
-        act(1)
-        act(2)
-        act.flush()
-        assert seen == [2] and not act.pending
-        act(3)
-        act.cancel()
-        await asyncio.sleep(WAIT + 0.1)
-        assert seen == [2]  # flushed calls do not come again, cancelled ones never
-
-    in_a_loop(test)
-
-
-# -- Run --------------------------------------------------------------------------------------
-
-
-class Recorder:
-    """Callbacks for Run.start that note what they were told."""
-
-    def __init__(self, name=""):
-        self.name, self.steps, self.progress, self.done = name, [], [], []
-
-    def callbacks(self, log=None):
-        def note(event):
-            if log is not None:
-                log.append(f"{self.name} {event}")
-        return {
-            "on_step": lambda result, k: (self.steps.append((result, k)), note("step")),
-            "on_progress": self.progress.append,
-            "on_done": lambda stopped: (self.done.append(stopped), note(f"done stopped={stopped}")),
-        }
-
-
-def test_run_widgets_carry_the_css_classes_the_browser_tests_find():
-    run = Run()
-    assert "nnf-run" in run.widget._dom_classes
-    assert "nnf-run-stop" in run.stop_button._dom_classes and run.stop_button.icon == "stop"
-    assert "nnf-run-progress" in run.progress._dom_classes
-    assert run.stop_button.disabled and not run.running
-    run.stop()  # idle: nothing to stop
-
-
-def test_run_without_a_loop_finishes_before_start_returns():
-    run, rec = Run(), Recorder()
-    run.start(iter(range(100)), 7, **rec.callbacks())
-    assert rec.steps == [(k - 1, k) for k in range(1, 8)] and rec.done == [False]
-    assert not run.running and run.stop_button.disabled
-    assert run.progress.value == run.progress.max == 7 and run.status.value == "finished after 7 epochs"
-
-
-def test_run_out_of_steps_before_total_has_finished_not_stopped():
-    run, rec = Run(unit="step"), Recorder()
-    run.start(iter("abc"), 10, **rec.callbacks())
-    assert rec.done == [False] and run.count == 3
-    assert run.status.value == "finished after 3 steps" and run.progress.bar_style == "success"
-
-
-def test_run_without_a_loop_raises_a_failing_steps_error_after_reporting_it():
-    def steps():
-        yield 1
-        raise ZeroDivisionError("no can do")
-
-    run, rec = Run(), Recorder()
-    with pytest.raises(ZeroDivisionError):
-        run.start(steps(), 5, **rec.callbacks())
-    assert rec.done == [True] and isinstance(run.error, ZeroDivisionError)
-    assert "ZeroDivisionError: no can do" in run.status.value and "color" in run.status.value
-
-
-def test_run_in_a_loop_works_in_the_background_and_reports_per_slice(slow_steps):
-    slow_steps(0.002)  # 200 steps of 2 ms: about 0.4 s, 8 slices of 0.05 s
-
-    async def test():
-        run, rec = Run(), Recorder()
-        run.start(iter(range(1000)), 200, **rec.callbacks())
-        assert run.running and rec.steps == []  # start returned before the first step
-        assert not run.stop_button.disabled
-        await until(lambda: 0 < run.progress.value < 200)  # the bar moves while it runs
-        assert run.status.value == f"epoch {run.progress.value} of 200"
-        await until(lambda: not run.running)
-        assert len(rec.steps) == 200 and rec.steps[-1] == (199, 200) and rec.done == [False]
-        assert run.progress.value == 200 and run.stop_button.disabled
-        assert 2 <= len(rec.progress) < 50, "the bar moves once per slice, not once per step"
-        assert rec.progress == sorted(rec.progress)
-
-    in_a_loop(test)
-
-
-def test_run_in_a_loop_stops_when_stop_is_clicked(slow_steps):
-    slow_steps(0.01)
-
-    async def test():
-        run, rec = Run(), Recorder()
-        run.start(iter(range(1000)), 1000, **rec.callbacks())
-        await asyncio.sleep(0.2)
-        assert run.running and rec.done == []
-        run.stop_button.click()
-        assert rec.done == [True] and not run.running  # on_done ran before click() returned
-        k = run.count
-        assert 0 < k < 1000 and run.progress.value == k
-        assert run.status.value == f"stopped after {k} epochs" and run.stop_button.disabled
-        await asyncio.sleep(0.2)
-        assert run.count == k and len(rec.steps) == k and rec.done == [True]  # no step after Stop
-
-    in_a_loop(test)
-
-
-def test_run_in_a_loop_restarted_while_running_reports_the_old_run_first(slow_steps):
-    slow_steps(0.01)
-
-    async def test():
-        run, log = Run(), []
-        old, new = Recorder("old"), Recorder("new")
-        run.start(iter(range(1000)), 1000, **old.callbacks(log))
-        await asyncio.sleep(0.15)
-        run.start(iter(range(5)), 5, **new.callbacks(log))
-        assert log[-1] == "old done stopped=True"
-        await until(lambda: not run.running)
-        await asyncio.sleep(0.1)  # time for the old task to do something wrong
-        assert log[log.index("old done stopped=True") + 1:] == ["new step"] * 5 + ["new done stopped=False"]
-        assert old.done == [True] and new.done == [False]
-        assert run.count == 5 and run.progress.value == run.progress.max == 5
-        assert run.status.value == "finished after 5 epochs"
-
-    in_a_loop(test)
-
-
-def test_run_in_a_loop_a_failing_step_ends_the_run_and_keeps_the_error():
-    def steps():
-        yield from range(3)
-        raise ValueError("diverged <badly>")
-
-    async def test():
-        run, rec = Run(), Recorder()
-        run.start(steps(), 10, **rec.callbacks())
-        await until(lambda: not run.running)
-        assert rec.done == [True] and len(rec.steps) == 3
-        assert isinstance(run.error, ValueError)
-        assert "ValueError: diverged &lt;badly&gt;" in run.status.value and "color" in run.status.value
-        assert run.progress.bar_style == "danger"
-
-    in_a_loop(test)
-
-
-# -- PerceptronPlayground in a loop, as in a kernel ---------------------------------------------
+# -- PerceptronPlayground in a loop, as in a kernel -------------------------------------------
 
 
 def test_playground_in_a_loop_trains_in_the_background():
