@@ -299,6 +299,8 @@ def softplus_derivative(z):
     "cache of (A, Z)": ("mlp_forward", "the cache holds (A, Z)", mlp_forward(record="cache.append((A, Z))")),
     "cache without the output layer": ("mlp_forward", "one (Z, A) tuple per layer",
                                        mlp_forward(record="cache.append((Z, A)) if layer < len(weights) else None")),
+    "each layer from nblib's layers.dense_forward": ("mlp_forward", "asks you to write this yourself",
+                                                     mlp_forward(product="layers.dense_forward(A, W, b)[0]")),
     "only P returned": ("mlp_forward", "must return a pair (P, cache)", mlp_forward(returned="A")),
     "activation argument ignored": ("mlp_forward", "the activation argument is ignored", mlp_forward(hidden="relu")),
     "default activation tanh": ("mlp_forward", "the default activation must be \"relu\"; yours uses 'tanh'",

@@ -208,6 +208,9 @@ def two_class_logits(z):
         probabilities="        log_p = np.log(np.clip(P, EPSILON, 1 - EPSILON, out=P))\n")),
     "sparse CCE: from_logits=True by default": ("sparse_categorical_cross_entropy", "the probabilities were used as logits",
                                                 sparse(default="True")),
+    "sparse CCE from logits through nblib's layers.softmax_cross_entropy": (
+        "sparse_categorical_cross_entropy", "asks you to write this yourself",
+        sparse(loss="layers.softmax_cross_entropy(P, y)[0] if from_logits else float(-log_p[np.arange(len(y)), y].mean())")),
     # -- exercise 6: mean squared error
     "MSE: sum instead of mean": ("mean_squared_error", "the 1/N is missing", """
 def mean_squared_error(y, y_hat):
