@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nblib._validation import as_batch
+import numpy as np
+
+from nblib._validation import as_batch, as_float_array
 from nblib.layers._base import Layer
 
 __all__ = ["FlattenCache", "flatten_forward", "flatten_backward", "Flatten"]
@@ -28,6 +30,10 @@ def flatten_forward(x):
 
 def flatten_backward(dout, cache: FlattenCache):
     """The gradient reshaped back to the input's shape."""
+    dout = as_float_array(dout, "dout")
+    flat = (cache.shape[0], int(np.prod(cache.shape[1:])))
+    if dout.shape != flat:
+        raise ValueError(f"dout must have the shape of the flattened output, {flat}, got {dout.shape}")
     return dout.reshape(cache.shape)
 
 

@@ -47,8 +47,11 @@ def softmax_cross_entropy(logits, y):
         (softmax(logits) - Y) / N.
     """
     logits = as_batch(logits, "logits")
+    if np.shape(y) != logits.shape[:-1]:
+        raise ValueError(f"y must have shape {logits.shape[:-1]}, one label for each row of scores in logits "
+                         f"{logits.shape}, got shape {np.shape(y)}")
     rows = logits.reshape(-1, logits.shape[-1])                          # (N, C), every position a row
-    y = as_labels(np.reshape(y, -1) if np.ndim(y) > 1 else y, "y", n_classes=rows.shape[1], length=len(rows))
+    y = as_labels(np.reshape(y, -1), "y", n_classes=rows.shape[1])        # (N,)
     log_p = losses.log_softmax(rows, axis=1)                             # (N, C), log-sum-exp inside
     picked = np.arange(len(y)), y
     dlogits = np.exp(log_p)                                              # softmax, (N, C)
