@@ -20,6 +20,8 @@ from collections.abc import Mapping
 
 __all__ = ["Registry"]
 
+_REQUIRED = object()
+
 
 class Registry(Mapping):
     """A read-only mapping from canonical names to entries, with aliases and typo hints.
@@ -36,8 +38,8 @@ class Registry(Mapping):
 
     def __init__(self, kind: str, entries: dict, *, aliases: dict | None = None):
         self.kind = kind
-        self._entries = dict(entries)
-        self.aliases = dict(aliases or {})
+        self._entries = {name.lower(): entry for name, entry in entries.items()}   # names are case-insensitive
+        self.aliases = {alias.lower(): name.lower() for alias, name in (aliases or {}).items()}
         unknown = set(self.aliases.values()) - set(self._entries)
         if unknown:
             raise ValueError(f"aliases point to unknown {kind} names {sorted(unknown)}")
@@ -53,8 +55,13 @@ class Registry(Mapping):
             raise ValueError(f"unknown {self.kind} {name!r}; expected one of {sorted(self._entries)}.{hint}")
         return key
 
-    def get(self, name: str):
-        """The entry for ``name``; a ``ValueError`` naming the closest name on a typo."""
+    def get(self, name: str, default=_REQUIRED):
+        """The entry for ``name``; a ``ValueError`` naming the closest name on a typo.
+
+        Given a ``default`` (as ``dict.get``), an unknown name returns it instead.
+        """
+        if default is not _REQUIRED and name not in self:
+            return default
         return self._entries[self.canonical(name)]
 
     def __getitem__(self, name: str):

@@ -105,8 +105,8 @@ class EarlyStopping(Callback):
 
     An epoch improves on the best so far when its value is lower by more than ``min_delta``
     (higher, for accuracies). After ``patience`` epochs in a row without improvement the
-    training stops; with ``restore_best_weights`` the model then gets back the parameters of
-    its best epoch.
+    training stops; with ``restore_best_weights`` the model gets back the parameters of its
+    best epoch when the training ends, stopped early or not (as Keras 3 does).
 
     Parameters
     ----------
@@ -148,7 +148,7 @@ class EarlyStopping(Callback):
         return True
 
     def on_train_end(self, history):
-        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch:
+        if self.restore_best_weights and self.best_weights is not None:
             for key, value in self.model.parameters().items():
                 value[...] = self.best_weights[key]
 
@@ -191,17 +191,20 @@ def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.ra
     history, was_training = History(), model.training
     for cb in callbacks:
         cb.on_train_begin(model)
-    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by the loss check
-        for epoch in range(1, epochs + 1):
-            model.train()
-            mean_loss, accuracy = _epoch(model, X, y, loss_fn, optimizer, epoch=epoch, batch_size=batch_size, rng=rng)
-            _record(history, "", mean_loss, accuracy)
-            if validation is not None:
-                model.eval()
-                _record(history, "val_", *evaluate(model, *validation, loss=loss))
-            if any([cb.on_epoch_end(history) is False for cb in callbacks]):  # every callback sees each epoch
-                break
-    model.train(was_training)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught by the loss check
+            for epoch in range(1, epochs + 1):
+                model.train()
+                mean_loss, accuracy = _epoch(model, X, y, loss_fn, optimizer, epoch=epoch, batch_size=batch_size,
+                                             rng=rng)
+                _record(history, "", mean_loss, accuracy)
+                if validation is not None:
+                    model.eval()
+                    _record(history, "val_", *evaluate(model, *validation, loss=loss))
+                if any([cb.on_epoch_end(history) is False for cb in callbacks]):  # every callback sees each epoch
+                    break
+    finally:
+        model.train(was_training)
     for cb in callbacks:
         cb.on_train_end(history)
     return history

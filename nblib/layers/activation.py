@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nblib import activations
+from nblib._reference import reference
 from nblib._validation import as_float_array
 from nblib.layers._base import Layer
 
@@ -30,6 +31,7 @@ class ActivationCache:
     name: str
 
 
+@reference
 def activation_forward(x, *, name: str):
     """out = g(x) elementwise, the same shape as x, and the cache for :func:`activation_backward`."""
     g, _ = activations.get(name)
@@ -37,6 +39,7 @@ def activation_forward(x, *, name: str):
     return g(x), ActivationCache(x, activations.ACTIVATIONS.canonical(name))
 
 
+@reference
 def activation_backward(dout, cache: ActivationCache, _name=None):
     """dx = dout * g'(x), elementwise; the shape of x."""
     if _name is not None:  # TRANSITION: week 4's (dA, Z, activation), until the notebooks use nblib.homework

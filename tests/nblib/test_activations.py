@@ -1,7 +1,6 @@
 """nblib.activations against hand-worked values, keras.activations, tf.GradientTape and
 numerical derivatives; plus extreme and bad inputs."""
 
-import inspect
 import math
 
 import numpy as np
@@ -194,35 +193,3 @@ def test_get_unknown_name_suggests_the_closest():
 def test_bad_parameter_type_is_named():
     with pytest.raises(TypeError, match="negative_slope must be a real number"):
         A.leaky_relu(np.ones(2), negative_slope="small")
-
-
-# The week-2 homework's signatures, which stand in for a student's exercise-1 functions.
-HOMEWORK = {"sigmoid": A.homework_sigmoid, "relu": A.homework_relu, "leaky_relu": A.homework_leaky_relu,
-            "elu": A.homework_elu, "softplus": A.homework_softplus}
-
-
-@pytest.mark.parametrize("name", sorted(HOMEWORK))
-def test_homework_signatures_compute_the_same_as_the_library(name, rng):
-    z = np.concatenate([sample(rng), [-1000.0, -700.0, 0.0, 1000.0]])
-    np.testing.assert_array_equal(HOMEWORK[name](z), A.ACTIVATIONS[name](z))
-    assert list(inspect.signature(HOMEWORK[name]).parameters)[0] == "z"
-
-
-def test_homework_signatures_take_slope_and_alpha_by_position_with_the_homework_defaults():
-    z = np.array([-2.0, 0.0, 3.0])
-    # leaky ReLU: -2 * 0.01 by default, -2 * 0.2 with the slope given second
-    np.testing.assert_allclose(A.homework_leaky_relu(z), [-0.02, 0.0, 3.0])
-    np.testing.assert_allclose(A.homework_leaky_relu(z, 0.2), [-0.4, 0.0, 3.0])
-    # ELU: alpha (e^-2 - 1) with alpha = 1 by default, 2 when given second
-    np.testing.assert_allclose(A.homework_elu(z), [math.exp(-2) - 1, 0.0, 3.0])
-    np.testing.assert_allclose(A.homework_elu(z, 2.0), [2 * (math.exp(-2) - 1), 0.0, 3.0])
-    assert str(inspect.signature(A.homework_leaky_relu)) == "(z, negative_slope=0.01)"
-    assert str(inspect.signature(A.homework_elu)) == "(z, alpha=1.0)"
-
-
-def test_homework_signatures_are_switched_off_with_the_exercise():
-    from nblib._reference import ReferenceDisabled, disabled
-
-    with disabled(A.homework_sigmoid, exercise="Exercise 1"), pytest.raises(ReferenceDisabled, match="Exercise 1"):
-        A.homework_sigmoid(0.0)
-    assert float(A.homework_sigmoid(0.0)) == 0.5

@@ -1,7 +1,6 @@
 """nblib.perceptron against the lecture's worked example, a hand-traced training run,
 sklearn.linear_model.Perceptron and LogisticRegression."""
 
-import math
 import warnings
 
 import numpy as np
@@ -10,7 +9,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Perceptron
 
 from nblib import data, perceptron
-from nblib._reference import ReferenceDisabled, disabled
 
 
 def sklearn_perceptron(X, y, *, lr, epochs, w0, b0):
@@ -138,64 +136,3 @@ def test_bad_shapes_and_labels_are_named():
         perceptron.multi_output_forward(X, np.ones((2, 4)), np.zeros(2))
     with pytest.raises(TypeError, match="X must contain real numbers"):
         perceptron.net_input([["a", "b"]], np.ones(2), 0.0)
-
-
-# --- the homework guard -------------------------------------------------------------------------
-
-def test_reference_can_be_switched_off_under_any_alias():
-    from nblib.perceptron import train as alias
-
-    X, y = data.logic_gate("and")
-    with disabled(perceptron.train, exercise="Exercise 4"):
-        with pytest.raises(ReferenceDisabled, match="Exercise 4 asks you to write this yourself"):
-            alias(X, y)
-        perceptron.predict(X, np.ones(2), 0.0)  # other functions still work
-    assert alias(X, y).converged  # and it is back afterwards
-
-
-def test_guard_is_restored_after_an_error_and_keeps_the_signature():
-    import inspect
-
-    with pytest.raises(RuntimeError):
-        with disabled(perceptron.predict, exercise="Exercise 1"):
-            raise RuntimeError("student code crashed")
-    perceptron.predict(np.zeros((1, 2)), np.ones(2), 0.0)
-    assert list(inspect.signature(perceptron.train).parameters) == ["X", "y", "lr", "epochs", "w0", "b0"]
-    assert not hasattr(perceptron.train, "__wrapped__")
-    with pytest.raises(TypeError, match="is not an nblib reference function"):
-        with disabled(math.exp, exercise="x"):
-            pass
-
-
-# --- the homework's signature, for standing in ---------------------------------------------------
-
-def test_train_perceptron_is_train_with_the_homeworks_signature_and_results():
-    import inspect
-
-    params = inspect.signature(perceptron.train_perceptron).parameters
-    assert [(name, p.kind.name, p.default) for name, p in params.items()] == [
-        ("X", "POSITIONAL_OR_KEYWORD", inspect.Parameter.empty), ("y", "POSITIONAL_OR_KEYWORD", inspect.Parameter.empty),
-        ("lr", "KEYWORD_ONLY", 1.0), ("epochs", "KEYWORD_ONLY", 100), ("w0", "KEYWORD_ONLY", None),
-        ("b0", "KEYWORD_ONLY", 0.0)]
-    w, b, errors = perceptron.train_perceptron(*data.logic_gate("and"))  # the hand trace above
-    np.testing.assert_array_equal(w, [2.0, 1.0])
-    assert b == -3.0 and type(b) is float
-    assert errors == [2, 3, 3, 2, 1, 0] and all(type(e) is int for e in errors)
-    X, y = data.moons(40, seed=2)
-    w0 = np.array([0.5, -0.5])
-    w, b, errors = perceptron.train_perceptron(X, y, lr=0.4, epochs=7, w0=w0, b0=0.3)
-    fit = perceptron.train(X, y, lr=0.4, epochs=7, w0=w0, b0=0.3)
-    np.testing.assert_array_equal(w, fit.w)
-    assert b == fit.b and errors == fit.errors.tolist() and len(errors) == 7
-    np.testing.assert_array_equal(w0, [0.5, -0.5])
-
-
-def test_train_perceptron_is_a_reference_switched_off_by_exercise_4():
-    X, y = data.logic_gate("or")
-    with disabled(perceptron.train_perceptron, exercise="Exercise 4 (train_perceptron)"):
-        with pytest.raises(ReferenceDisabled, match=r"Exercise 4 \(train_perceptron\) asks you to write this"):
-            perceptron.train_perceptron(X, y)
-    with disabled(perceptron.train, exercise="Exercise 4"):  # it is train underneath, so that switch holds too
-        with pytest.raises(ReferenceDisabled):
-            perceptron.train_perceptron(X, y)
-    assert perceptron.train_perceptron(X, y)[2][-1] == 0

@@ -1,20 +1,25 @@
 """nblib.training.fit: learns the digits about as well as scikit-learn's MLPClassifier of the
-same shape and budget, keeps one History entry per epoch, uses every example once per epoch
-in shuffled mini-batches, honours the callback, reproduces from its seed, stops with
-TrainingDiverged when the loss stops being finite, and leaves X and y alone. sgd_train_step
-(week 4's homework signature) takes one Keras SGD step and leaves its inputs alone."""
+same shape and budget, and a regression about as well as MLPRegressor; keeps one History entry
+per epoch (accuracy for classification losses only); uses every example once per epoch in
+shuffled mini-batches; takes any batch-first X ((N, D), (N, T, D), (N, H, W, C)) and any loss of
+nblib.layers.LOSSES by name, its values checked against Keras; trains in training mode and
+validates in inference mode, then gives the model back its mode; calls its callbacks (Callback
+objects and plain functions) and stops when one returns False; EarlyStopping stops at the epoch
+keras.callbacks.EarlyStopping stops at on the same values; reproduces from its seed; stops with
+TrainingDiverged when the loss stops being finite, and leaves X and y alone."""
 
 import math
 import re
+import types
 import warnings
 
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from nblib import data, layers, optim
-from nblib.training import History, TrainingDiverged, fit, sgd_train_step
+from nblib.training import Callback, EarlyStopping, History, TrainingDiverged, evaluate, fit
 
 EPOCHS, LR = 5, 0.01
 
@@ -125,7 +130,7 @@ def test_callback_is_called_once_per_epoch_with_the_history(digits):
         seen.append((history.epochs, len(history.loss)))
 
     fit(new_model(), digits.X_train[:200], digits.y_train[:200], optimizer=optim.Adam(lr=LR), epochs=4,
-        rng=np.random.default_rng(0), callback=callback)
+        rng=np.random.default_rng(0), callbacks=callback)
     assert seen == [(1, 1), (2, 2), (3, 3), (4, 4)]  # returning None does not stop
 
 
@@ -138,7 +143,7 @@ def test_callback_returning_false_stops_early(digits):
 
     opt = optim.Adam(lr=LR)
     history = fit(new_model(), digits.X_train[:200], digits.y_train[:200], optimizer=opt, epochs=10,
-                  rng=np.random.default_rng(0), callback=stop_after_two)
+                  rng=np.random.default_rng(0), callbacks=[stop_after_two])
     assert calls == [1, 2]
     assert history.epochs == 2 and len(history.loss) == 2 and len(history.accuracy) == 2
     assert opt.iterations == 2 * math.ceil(200 / 32)
@@ -188,59 +193,369 @@ def test_fit_does_not_modify_x_or_y(digits):
     np.testing.assert_array_equal(y, digits.y_train[:100])
 
 
-# --- sgd_train_step: week 4's homework signature, the stand-in while the student's train is tested ---
+# --- losses by name: regression and yes/no classification ---------------------------------------------
 
-def test_sgd_train_step_by_hand():
-    # One example, 2 -> 1 (ReLU) -> 2: z_1 = 2 - 1 = 1, logits (2, -1), p = softmax(2, -1), loss = log(1 + e^-3).
-    # dlogits = p - (1, 0) = (-q, q) with q = e^-3 / (1 + e^-3); dW_2 = a_1.T dlogits; dz_1 = dlogits . (2, -1) = -3q.
-    X, y = np.array([[2.0, 1.0]]), np.array([0])
-    weights, biases = [np.array([[1.0], [-1.0]]), np.array([[2.0, -1.0]])], [np.zeros(1), np.zeros(2)]
-    loss, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.1)
-    q = np.exp(-3) / (1 + np.exp(-3))
-    assert isinstance(loss, float) and loss == pytest.approx(np.log1p(np.exp(-3)), rel=1e-12)
-    np.testing.assert_allclose(new_weights[1], [[2 + 0.1 * q, -1 - 0.1 * q]], rtol=1e-12)
-    np.testing.assert_allclose(new_biases[1], [0.1 * q, -0.1 * q], rtol=1e-12)
-    np.testing.assert_allclose(new_weights[0], [[1 + 0.1 * 3 * q * 2], [-1 + 0.1 * 3 * q * 1]], rtol=1e-12)
-    np.testing.assert_allclose(new_biases[0], [0.3 * q], rtol=1e-12)
+@pytest.fixture(scope="module")
+def regression():
+    # y = sin(2 x_0) + x_1 x_2 on the cube [-1, 1]^3: smooth, so a 16-unit tanh layer fits it well
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(500, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    return X[:400], X[400:], y[:400], y[400:]
 
 
-@pytest.mark.parametrize("activation, sizes", [("relu", [4, 3]), ("tanh", [5, 8, 3]), ("sigmoid", [6, 5, 4, 3])])
-def test_sgd_train_step_matches_one_keras_sgd_step(tf, keras, rng, activation, sizes):
-    X, y = rng.normal(size=(10, sizes[0])), rng.integers(0, sizes[-1], size=10)
-    weights = [rng.normal(size=(d, m)) for d, m in zip(sizes[:-1], sizes[1:])]
-    biases = [rng.normal(size=m) for m in sizes[1:]]
-    model = keras.Sequential([keras.Input((sizes[0],), dtype="float64")]
-                             + [keras.layers.Dense(m, activation=activation if i < len(sizes) - 2 else None, dtype="float64")
-                                for i, m in enumerate(sizes[1:])])
-    model.set_weights([p for pair in zip(weights, biases) for p in pair])
-    scce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")
-    with tf.GradientTape() as tape:
-        value = scce(y, model(X, training=True))
-    keras.optimizers.SGD(learning_rate=0.5).apply_gradients(   # 0.5 is exact in float32
-        zip(tape.gradient(value, model.trainable_variables), model.trainable_variables))
-    loss, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.5, activation=activation)
-    assert loss == pytest.approx(float(value), rel=1e-9)
-    after = model.get_weights()
-    for ours, theirs in zip(new_weights + new_biases, after[0::2] + after[1::2]):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+def test_mean_squared_error_fits_a_regression_like_sklearns_mlpregressor(regression):
+    # The same network (3-16-1, tanh, linear output), Adam at the same rate, batches of 32, no L2
+    # penalty, 60 epochs: both test errors must be tiny next to the targets' variance, and close.
+    X_train, X_test, y_train, y_test = regression
+    model = layers.Sequential.mlp([3, 16, 1], activation="tanh", rng=np.random.default_rng(0))
+    history = fit(model, X_train, y_train, optimizer=optim.Adam(lr=0.01), epochs=60, rng=np.random.default_rng(0),
+                  loss="mean_squared_error", validation=(X_test, y_test))
+    ours = float(np.mean((model.forward(X_test)[:, 0] - y_test) ** 2))
+    reference = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", solver="adam", alpha=0.0, batch_size=32,
+                             learning_rate_init=0.01, max_iter=60, tol=0.0, n_iter_no_change=1000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = float(np.mean((reference.fit(X_train, y_train).predict(X_test) - y_test) ** 2))
+    assert ours < 0.02 * np.var(y_test) and theirs < 0.02 * np.var(y_test)  # two working regressions
+    assert 1 / 3 <= ours / theirs <= 3, f"nblib {ours:.4g}, sklearn {theirs:.4g}"
+    assert history.val_loss[-1] == pytest.approx(ours, rel=1e-12)
+    assert history.loss[-1] < history.loss[0] / 10
 
 
-def test_sgd_train_step_leaves_its_inputs_alone_and_returns_new_lists(rng):
-    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6)
-    weights, biases = [rng.normal(size=(3, 4)), rng.normal(size=(4, 2))], [rng.normal(size=4), rng.normal(size=2)]
-    saved = [p.copy() for p in weights + biases + [X, y]]
-    _, new_weights, new_biases = sgd_train_step(X, y, weights, biases, lr=0.1, activation="tanh")
-    for before, after in zip(saved, weights + biases + [X, y]):
-        np.testing.assert_array_equal(before, after)
-    assert all(new is not old for new, old in zip(new_weights + new_biases, weights + biases))
+def test_mean_squared_error_of_one_epoch_is_keras_mse_on_the_same_outputs(keras, regression):
+    # One batch holding the whole set: the epoch's loss is the loss before the one update, so it
+    # is Keras's MSE on the untrained model's outputs; the validation loss is Keras's MSE on the
+    # outputs after the update. Targets given as (N,) or (N, 1) are the same thing.
+    X_train, X_test, y_train, y_test = regression
+    mse = keras.losses.MeanSquaredError(dtype="float64")
+    for name, targets in (("mean_squared_error", y_train), ("mse", y_train[:, None])):
+        model = layers.Sequential.mlp([3, 8, 1], activation="tanh", rng=np.random.default_rng(1))
+        before = model.forward(X_train)                                          # (N, 1)
+        history = fit(model, X_train, targets, optimizer=optim.SGD(lr=0.1), epochs=1, batch_size=len(X_train),
+                      rng=np.random.default_rng(0), loss=name, validation=(X_test, y_test))
+        assert history.loss[0] == pytest.approx(float(mse(y_train[:, None], before)), rel=1e-12)
+        after = model.forward(X_test)
+        assert history.val_loss[0] == pytest.approx(float(mse(y_test[:, None], after)), rel=1e-12)
+        loss, accuracy = evaluate(model, X_test, y_test, loss=name)
+        assert loss == pytest.approx(float(mse(y_test[:, None], after)), rel=1e-12) and accuracy is None
 
 
-def test_sgd_train_step_can_be_switched_off_for_the_exercise_that_asks_for_it():
-    from nblib._reference import ReferenceDisabled, disabled
+def test_no_accuracy_is_recorded_for_a_regression(regression):
+    X_train, X_test, y_train, y_test = regression
+    model = layers.Sequential.mlp([3, 4, 1], rng=np.random.default_rng(0))
+    history = fit(model, X_train, y_train, optimizer=optim.SGD(lr=0.05), epochs=3, rng=np.random.default_rng(0),
+                  loss="mse", validation=(X_test, y_test))
+    assert len(history.loss) == len(history.val_loss) == history.epochs == 3
+    assert history.accuracy == [] and history.val_accuracy == []
 
-    X, y = np.array([[2.0, 1.0]]), np.array([0])
-    weights, biases = [np.array([[1.0], [-1.0]]), np.array([[2.0, -1.0]])], [np.zeros(1), np.zeros(2)]
-    with disabled(sgd_train_step, exercise="Exercise 6 (sgd_train_step)"):
-        with pytest.raises(ReferenceDisabled, match="Exercise 6"):
-            sgd_train_step(X, y, weights, biases, lr=0.1)
-    sgd_train_step(X, y, weights, biases, lr=0.1)
+
+def test_binary_cross_entropy_learns_a_yes_no_problem():
+    # breast cancer, malignant or benign: one output unit, its logit; p > 0.5 where the logit is > 0
+    split = data.breast_cancer()
+    model = layers.Sequential.mlp([30, 16, 1], rng=np.random.default_rng(0))
+    history = fit(model, split.X_train, split.y_train, optimizer=optim.Adam(lr=0.01), epochs=10,
+                  rng=np.random.default_rng(1), loss="binary_cross_entropy", validation=(split.X_test, split.y_test))
+    assert len(history.accuracy) == len(history.val_accuracy) == 10
+    assert all(0.0 <= a <= 1.0 for a in history.accuracy + history.val_accuracy)
+    logits = model.forward(split.X_test)[:, 0]
+    by_hand = float(np.mean((logits > 0).astype(int) == split.y_test))
+    assert history.val_accuracy[-1] == pytest.approx(by_hand, abs=1e-12)
+    assert by_hand >= 0.9 and history.accuracy[-1] >= 0.9
+    assert history.loss[-1] < history.loss[0]
+
+
+def test_binary_cross_entropy_values_are_keras_binary_crossentropy_from_logits(keras):
+    split = data.breast_cancer()
+    bce = keras.losses.BinaryCrossentropy(from_logits=True, dtype="float64")
+    for name in ("binary_cross_entropy", "sigmoid_cross_entropy"):  # an alias and its canonical name
+        model = layers.Sequential.mlp([30, 8, 1], rng=np.random.default_rng(2))
+        before = model.forward(split.X_train)
+        history = fit(model, split.X_train, split.y_train, optimizer=optim.SGD(lr=0.1), epochs=1,
+                      batch_size=len(split.X_train), rng=np.random.default_rng(0), loss=name,
+                      validation=(split.X_test, split.y_test))
+        assert history.loss[0] == pytest.approx(float(bce(split.y_train[:, None].astype(float), before)), rel=1e-12)
+        after = model.forward(split.X_test)
+        assert history.val_loss[0] == pytest.approx(float(bce(split.y_test[:, None].astype(float), after)), rel=1e-12)
+        # the epoch's accuracy is that of the untrained model: logits > 0 against the labels
+        assert history.accuracy[0] == pytest.approx(np.mean((before[:, 0] > 0) == split.y_train), abs=1e-12)
+
+
+def test_an_unknown_loss_is_named_with_the_closest_one(digits):
+    with pytest.raises(ValueError, match=r"unknown loss 'mean_squared_eror'.*Did you mean 'mean_squared_error'"):
+        fit(new_model(), digits.X_train[:10], digits.y_train[:10], optimizer=optim.SGD(lr=0.1), epochs=1,
+            rng=np.random.default_rng(0), loss="mean_squared_eror")
+
+
+# --- batch-first inputs of any rank -------------------------------------------------------------------
+
+def test_sequences_n_t_d_train_through_flatten(rng):
+    # (N, T, D) = (200, 5, 3); the class is the feature with the largest sum over time,
+    # a linear function of the flattened input
+    X = rng.normal(size=(200, 5, 3))
+    y = X.sum(axis=1).argmax(axis=1)                                             # (N, T, D) -> (N, D) -> (N,)
+    model = layers.Sequential([layers.Flatten(), layers.Dense(15, 16, rng=rng), layers.Activation("relu"),
+                               layers.Dense(16, 3, rng=rng)])
+    history = fit(model, X, y, optimizer=optim.Adam(lr=0.01), epochs=10, rng=rng, validation=(X[:50], y[:50]))
+    assert history.epochs == 10 and len(history.accuracy) == 10
+    assert history.loss[-1] < history.loss[0] / 2
+    assert history.accuracy[-1] > 0.8  # chance is about 1/3
+    assert model.forward(X[:4]).shape == (4, 3)                                  # (4, 5, 3) -> (4, 15) -> (4, 3)
+    assert model.backward(np.ones((4, 3))).shape == (4, 5, 3)
+
+
+def test_images_n_h_w_c_train_through_flatten(rng):
+    # (N, H, W, C) = (200, 6, 6, 2); the class says which channel is brighter on average
+    X = rng.normal(size=(200, 6, 6, 2))
+    y = (X[..., 0].mean(axis=(1, 2)) > X[..., 1].mean(axis=(1, 2))).astype(np.int64)
+    model = layers.Sequential([layers.Flatten(), layers.Dense(72, 16, rng=rng), layers.Activation("relu"),
+                               layers.Dense(16, 2, rng=rng)])
+    history = fit(model, X, y, optimizer=optim.Adam(lr=0.01), epochs=10, rng=rng)
+    assert history.loss[-1] < history.loss[0] / 2
+    assert history.accuracy[-1] > 0.8  # chance is about 1/2
+    assert model.forward(X[:4]).shape == (4, 2)                                  # (4, 6, 6, 2) -> (4, 72) -> (4, 2)
+    assert model.backward(np.ones((4, 2))).shape == (4, 6, 6, 2)
+
+
+# --- training mode for the batches, inference mode for validation -------------------------------------
+
+class ModeSpy(layers.Layer):
+    """Passes x through unchanged and records (batch size, training flag) on each forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def _forward(self, x):
+        self.seen.append((len(x), self.training))
+        return x, x.shape
+
+    def _backward(self, dout, cache):
+        return dout
+
+
+@pytest.mark.parametrize("mode_before", [True, False])
+def test_batches_run_in_training_mode_validation_in_inference_and_the_mode_is_restored(rng, mode_before):
+    # 50 examples in batches of 20 (20, 20, 10) and a validation set of 7 (a size no batch has)
+    X, y = rng.normal(size=(50, 4)), rng.integers(0, 3, size=50)
+    spy = ModeSpy()
+    model = layers.Sequential([layers.Dense(4, 3, rng=rng), spy])
+    model.train(mode_before)
+    fit(model, X, y, optimizer=optim.SGD(lr=0.1), epochs=2, batch_size=20, rng=rng, validation=(X[:7], y[:7]))
+    assert spy.seen == [(20, True), (20, True), (10, True), (7, False)] * 2
+    assert model.training is mode_before and all(layer.training is mode_before for layer in model.layers)
+
+
+def test_the_mode_is_restored_when_the_training_diverges(digits):
+    model = new_model()
+    model.eval()
+    with pytest.raises(TrainingDiverged):
+        fit(model, digits.X_train, digits.y_train, optimizer=optim.SGD(lr=1e200), epochs=2,
+            rng=np.random.default_rng(0))
+    assert model.training is False, "fit left the model in training mode after TrainingDiverged"
+
+
+# --- callbacks ---------------------------------------------------------------------------------------
+
+class Recording(Callback):
+    """Logs every call; on_epoch_end returns False at ``stop_at``."""
+
+    def __init__(self, log, name, stop_at=None):
+        self.log, self.name, self.stop_at = log, name, stop_at
+
+    def on_train_begin(self, model):
+        super().on_train_begin(model)
+        self.log.append((self.name, "begin", model))
+
+    def on_epoch_end(self, history):
+        self.log.append((self.name, "epoch", history.epochs))
+        if history.epochs == self.stop_at:
+            return False
+
+    def on_train_end(self, history):
+        self.log.append((self.name, "end", history))
+
+
+def test_a_callback_sees_the_start_every_epoch_and_the_end(digits):
+    log = []
+    model = new_model()
+    callback = Recording(log, "a")
+    history = fit(model, digits.X_train[:100], digits.y_train[:100], optimizer=optim.SGD(lr=0.1), epochs=3,
+                  rng=np.random.default_rng(0), callbacks=callback)
+    assert log == [("a", "begin", model), ("a", "epoch", 1), ("a", "epoch", 2), ("a", "epoch", 3),
+                   ("a", "end", history)]
+    assert log[-1][2] is history and callback.model is model
+    assert Callback().on_epoch_end(History()) is None  # the base class never stops anything
+
+
+def test_every_callback_sees_each_epoch_even_when_the_first_one_stops(digits):
+    log, seen = [], []
+    history = fit(new_model(), digits.X_train[:100], digits.y_train[:100], optimizer=optim.SGD(lr=0.1), epochs=10,
+                  rng=np.random.default_rng(0),
+                  callbacks=[Recording(log, "a", stop_at=2), lambda h: seen.append(h.epochs), Recording(log, "b")])
+    assert history.epochs == 2
+    assert seen == [1, 2]
+    assert [entry[:2] if entry[1] != "epoch" else entry for entry in log] == [
+        ("a", "begin"), ("b", "begin"), ("a", "epoch", 1), ("b", "epoch", 1), ("a", "epoch", 2), ("b", "epoch", 2),
+        ("a", "end"), ("b", "end")]
+
+
+# --- EarlyStopping, against keras.callbacks.EarlyStopping ----------------------------------------------
+
+def keras_epochs_run(keras, values, monitor, **options):
+    """How many epochs Keras's EarlyStopping lets run on these values (one per epoch).
+
+    Keras's fit calls ``on_train_begin()``, then ``on_epoch_end(epoch, logs)`` with epochs
+    counted from 0, and stops when the callback sets ``model.stop_training``: a stub model
+    with that attribute is all the callback touches (without restore_best_weights).
+    """
+    callback = keras.callbacks.EarlyStopping(monitor=monitor, **options)
+    model = types.SimpleNamespace(stop_training=False)
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch, value in enumerate(values):
+        callback.on_epoch_end(epoch, logs={monitor: value})
+        if model.stop_training:
+            return epoch + 1
+    return len(values)
+
+
+def nblib_epochs_run(values, monitor, **options):
+    """How many epochs nblib's EarlyStopping lets run on these values, driven as fit drives it."""
+    callback = EarlyStopping(monitor, **options)
+    callback.on_train_begin(model=None)
+    history = History()
+    for value in values:
+        history.loss.append(value if monitor == "loss" else 1.0)  # one entry per epoch
+        if monitor != "loss":
+            getattr(history, monitor).append(value)
+        if callback.on_epoch_end(history) is False:
+            return history.epochs
+    return len(values)
+
+
+def random_curve(seed, n=30):
+    """A noisy, flattening learning curve on a grid of 1/8, so every comparison is exact (ties too)."""
+    rng = np.random.default_rng(seed)
+    steps = rng.integers(-3, 3, size=n) + np.linspace(-2, 1, n).round()        # drifting down, then up
+    return list((40 + np.cumsum(steps)) / 8)
+
+
+@pytest.mark.parametrize("patience", [0, 1, 2, 4])
+@pytest.mark.parametrize("min_delta", [0.0, 0.125, 0.375])
+@pytest.mark.parametrize("monitor", ["val_loss", "loss"])
+def test_early_stopping_stops_where_keras_stops_on_the_same_losses(keras, patience, min_delta, monitor):
+    for seed in range(8):
+        values = random_curve(seed)
+        expected = keras_epochs_run(keras, values, monitor, patience=patience, min_delta=min_delta)
+        assert nblib_epochs_run(values, monitor, patience=patience, min_delta=min_delta) == expected, (seed, values)
+
+
+@pytest.mark.parametrize("patience", [0, 1, 3])
+@pytest.mark.parametrize("min_delta", [0.0, 1 / 64, 1 / 32])  # accuracies here move in steps of 1/128
+def test_early_stopping_on_val_accuracy_maximises_like_keras_in_max_mode(keras, patience, min_delta):
+    for seed in range(8):
+        values = [1 - v / 16 for v in random_curve(seed)]  # the curve upside down: rising, then falling
+        expected = keras_epochs_run(keras, values, "val_accuracy", patience=patience, min_delta=min_delta, mode="max")
+        assert nblib_epochs_run(values, "val_accuracy", patience=patience, min_delta=min_delta) == expected
+
+
+@pytest.mark.parametrize("values, options, epochs", [
+    # patience 2: best 1.0, 0.9; 0.95 and 0.92 are two epochs without improvement -> stop after epoch 4
+    ([1.0, 0.9, 0.95, 0.92, 0.91, 0.8], dict(patience=2), 4),
+    # patience 3: 0.91 is the third such epoch -> stop after epoch 5
+    ([1.0, 0.9, 0.95, 0.92, 0.91, 0.8], dict(patience=3), 5),
+    # patience 0: the first epoch that does not improve stops (epoch 3: 0.95 > 0.9)
+    ([1.0, 0.9, 0.95, 0.92, 0.91, 0.8], dict(patience=0), 3),
+    # an equal value is no improvement: 0.5, 0.5 -> stop after epoch 2 with patience 0
+    ([0.5, 0.5, 0.1], dict(patience=0), 2),
+    # min_delta 0.05: 0.97 and 0.96 improve on 1.0 by less than 0.05, so they count as no improvement
+    ([1.0, 0.97, 0.96, 0.5], dict(patience=2, min_delta=0.05), 3),
+    # ... while 0.9 improves by 0.1 and resets the count: 0.97 (1), 0.9 (reset), 0.88 (1), 0.87 (2) -> 5
+    ([1.0, 0.97, 0.9, 0.88, 0.87, 0.5], dict(patience=2, min_delta=0.05), 5),
+    # improving all the way: never stops
+    ([1.0, 0.8, 0.6, 0.4], dict(patience=0), 4),
+])
+def test_early_stopping_patience_and_min_delta_by_hand(values, options, epochs):
+    assert nblib_epochs_run(values, "val_loss", **options) == epochs
+
+
+def test_early_stopping_on_val_accuracy_waits_for_a_higher_value():
+    # 0.5, then 0.75 is better (higher); 0.625 is worse -> with patience 1 stop after epoch 3.
+    # Minimising instead would stop after epoch 2, since 0.75 > 0.5.
+    assert nblib_epochs_run([0.5, 0.75, 0.625, 0.9], "val_accuracy", patience=1) == 3
+
+
+def test_early_stopping_in_fit_stops_where_keras_would_and_restores_the_best_weights(keras, digits):
+    # 150 training examples and a 64-unit layer: the validation loss falls, then wobbles upwards
+    model = layers.Sequential.mlp([64, 64, 10], rng=np.random.default_rng(0))
+    snapshots = []  # the parameters after each epoch, taken by a callback listed first
+    stopper = EarlyStopping("val_loss", patience=2, restore_best_weights=True)
+    history = fit(model, digits.X_train[:150], digits.y_train[:150], optimizer=optim.Adam(lr=0.01), epochs=80,
+                  batch_size=16, rng=np.random.default_rng(1), validation=(digits.X_test, digits.y_test),
+                  callbacks=[lambda h: snapshots.append({k: v.copy() for k, v in model.parameters().items()}),
+                             stopper])
+    assert history.epochs < 80, "the setting should stop early"
+    assert history.epochs == keras_epochs_run(keras, history.val_loss, "val_loss", patience=2)
+    best = int(np.argmin(history.val_loss))  # the first of equal minima, as "improves" is strict
+    assert best < history.epochs - 1
+    for key, value in model.parameters().items():
+        np.testing.assert_array_equal(value, snapshots[best][key])
+    assert not np.array_equal(model.parameters()["0.W"], snapshots[-1]["0.W"])
+
+
+def test_restore_best_weights_by_hand():
+    # A stub model whose one parameter is set to the epoch number: the values 3, 1, 2, 2 are best
+    # at epoch 2, and patience 2 stops after epoch 4; the parameter must then read 2 again.
+    w = np.zeros(2)
+    stub = types.SimpleNamespace(parameters=lambda: {"w": w})
+    stopper = EarlyStopping("loss", patience=2, restore_best_weights=True)
+    stopper.on_train_begin(stub)
+    history = History()
+    for epoch, value in enumerate([3.0, 1.0, 2.0, 2.0], start=1):
+        w[...] = epoch
+        history.loss.append(value)
+        answer = stopper.on_epoch_end(history)
+    assert answer is False
+    stopper.on_train_end(history)
+    np.testing.assert_array_equal(w, [2.0, 2.0])
+    # without restore_best_weights the last weights stay
+    w[...] = 4.0
+    plain = EarlyStopping("loss", patience=0)
+    plain.on_train_begin(stub)
+    history = History(loss=[1.0])
+    plain.on_epoch_end(history)
+    history.loss.append(2.0)
+    assert plain.on_epoch_end(history) is False
+    plain.on_train_end(history)
+    np.testing.assert_array_equal(w, [4.0, 4.0])
+
+
+def test_early_stopping_can_be_used_for_a_second_fit(digits):
+    stopper = EarlyStopping("loss", patience=0)
+    stopper.on_train_begin(None)
+    stopper.on_epoch_end(History(loss=[0.01]))  # a low best left over from an earlier training
+    history = fit(new_model(), digits.X_train[:200], digits.y_train[:200], optimizer=optim.Adam(lr=LR), epochs=3,
+                  rng=np.random.default_rng(0), callbacks=[stopper])
+    assert history.epochs == 3  # the training loss falls each epoch, and the old best is forgotten
+
+
+def test_early_stopping_rejects_what_it_cannot_monitor(digits):
+    with pytest.raises(ValueError, match=r"monitor must be a field of History.*got 'val_los'"):
+        EarlyStopping("val_los")
+    with pytest.raises(ValueError, match=r"'val_loss'.*give fit a validation set"):
+        fit(new_model(), digits.X_train[:50], digits.y_train[:50], optimizer=optim.SGD(lr=0.1), epochs=3,
+            rng=np.random.default_rng(0), callbacks=[EarlyStopping("val_loss")])
+    with pytest.raises(ValueError, match=r"'accuracy'"):  # no accuracy for a regression
+        fit(layers.Sequential.mlp([64, 1], rng=np.random.default_rng(0)), digits.X_train[:50],
+            digits.y_train[:50].astype(float), optimizer=optim.SGD(lr=0.01), epochs=2, rng=np.random.default_rng(0),
+            loss="mse", callbacks=[EarlyStopping("accuracy")])
+
+
+def test_evaluate_is_keras_sparse_categorical_cross_entropy_and_the_accuracy(keras, digits, trained):
+    model, _ = trained
+    logits = model.forward(digits.X_test)
+    loss, accuracy = evaluate(model, digits.X_test, digits.y_test)
+    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")(digits.y_test, logits)
+    assert loss == pytest.approx(float(expected), rel=1e-12)
+    assert accuracy == pytest.approx(np.mean(logits.argmax(axis=1) == digits.y_test), abs=1e-12)

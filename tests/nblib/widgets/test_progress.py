@@ -30,7 +30,7 @@ def test_progress_follows_a_real_fit_to_the_last_epoch(tiny_digits):
         return answer
 
     history = training.fit(model, X, y, optimizer=optim.Adam(0.01), epochs=4, batch_size=32, rng=rng,
-                           validation=(X_val, y_val), callback=watched)
+                           validation=(X_val, y_val), callbacks=watched)
     assert history.epochs == 4  # the callback returned True each time: nothing stopped the training
     assert [(value, answer) for value, _, answer in seen] == [(1, True), (2, True), (3, True), (4, True)]
     for k, (_, label, _) in enumerate(seen):
