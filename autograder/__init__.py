@@ -1,15 +1,47 @@
 """autograder: the course's thin layer over nbgrader.
 
-How a submission becomes a grade (``python -m autograder grade``, in ``cli``):
+Commands (``python -m autograder COMMAND``; ``cli`` parses them and calls the module named):
 
-- ``collect``: an LMS download -> ``<workdir>/submitted/<student>/<week>/``; ``honesty`` notes
-  functions that are nblib's reference answers copied.
-- ``config``: nbgrader's configuration, with the steps below in place of its own.
-- ``preprocessors``: ``RestoreFlags`` takes every cell's flags from the gradebook;
-  ``SafeExecute`` runs the student's cells in a ``kernel`` boxed by ``sandbox`` and each test
-  cell in the grader (``trusted``), reaching the student's functions through the ``agent`` in
-  their kernel with plain data only (``codec``).
-- ``inert``: outputs, notes and markdown made safe to open (feedback, formgrader).
-- ``results``: the gradebook -> CSV, statistics and a plot; ``release``: ``notebooks/`` from
-  ``solutions/``, checked for leaks.
+    release   solutions/ -> notebooks/ with nbgrader, checked for leaks       release
+    collect   an LMS zip or a folder -> <workdir>/submitted/<student>/<week>/  collect
+    grade     autograde every submission, sandboxed, several at once          grading
+    feedback  an HTML page per graded notebook, hidden code left out          feedback
+    export    the gradebook -> grades.csv, per exercise, with the notes       results
+    report    per-exercise statistics, as a table and a PNG plot              results
+    validate  a student's self-check of the visible tests                     validate
+
+and ``python -m autograder.sandbox install | check``: set up or test the kernels' sandbox.
+
+Which file turns a submission into a CSV row: ``grading.py`` grades it into the gradebook (its
+docstring tells every step and the module that does it) and ``results.py`` makes the row.
+In short: ``collect`` puts the submission in ``submitted/``; ``grading`` prepares it and, in a
+worker process, has nbgrader autograde it with ``preprocessors.SafeExecute`` in place of
+nbgrader's executor: the student's cells run in a ``kernel`` inside the ``sandbox``, each test
+cell runs in the grader (``trusted``), calling the student's functions through the ``agent``
+with plain data (``codec``); nbgrader writes the scores to the gradebook; ``results`` turns the
+gradebook and the ``notes`` into one row per student and week.
+
+Modules, one line each: what it owns.
+
+    __main__       ``python -m autograder``: runs ``cli.main``
+    cli            argument parsing; one thin ``cmd_*`` per command
+    config         nbgrader's configuration for the course: layout, stubs, our steps in its
+                   pipelines, and the time limits (CELL_TIMEOUT, BUDGET)
+    course         ``Course``: a course directory and its working directory, with nbgrader's API
+    release        regenerating a week's notebooks/ and the leak check
+    markers        the secret-region markers (solution, hidden tests, mark scheme) and their rules
+    collect        LMS downloads -> submitted/; notebook names normalised
+    grading        the ``grade`` command: prepare, gradebook, worker processes, summary
+    notes          the grader's notes per student and week (<workdir>/notes/)
+    honesty        notes on copies of nblib's reference answers and on identical submissions
+    preprocessors  nbgrader steps: flags from the gradebook, SafeExecute, stderr, hidden code
+    kernel         the student's kernel from the grader's side: run a cell or a call, in time
+    sandbox        bubblewrap box for the kernel (``python -m autograder.sandbox``)
+    agent          the grader's hands inside the student's kernel
+    trusted        test cells run in the grader, on the student's answers
+    codec          plain data (and references) between grader and kernel, as JSON
+    inert          student content made safe for a browser (feedback, formgrader)
+    feedback       the ``feedback`` command
+    results        gradebook -> rows, CSV, statistics and plot (``export``, ``report``)
+    validate       the ``validate`` command
 """

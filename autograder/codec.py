@@ -21,9 +21,9 @@ NUMERIC_KINDS = "biufc"  # bool, int, unsigned, float, complex: fixed-size, no P
 
 
 # What stands for an object that is not plain data: a handle to one in the other process
-# ("ref"), a library object to import by name ("import"), a name the notebook's setup cell
-# defined ("main"), or a library dataclass rebuilt from its fields ("dataclass").
-REFERENCES = {"ref", "import", "main", "dataclass"}
+# ("ref"), a library object to import by name ("import": nblib's functions, week 4's setup
+# helpers among them), or a library dataclass rebuilt from its fields ("dataclass").
+REFERENCES = {"ref", "import", "dataclass"}
 
 
 class NotEncodable(TypeError):

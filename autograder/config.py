@@ -6,6 +6,7 @@ Layout::
     <course>/notebooks/<week>/      what students get, generated from solutions ("release")
     <workdir>/submitted/<student>/<week>/    collected submissions
     <workdir>/autograded/..., feedback/..., gradebook.db, nbgrader.log
+    <workdir>/notes/<student>/<week>.json    the grader's notes (autograder.notes)
 
 ``<workdir>`` defaults to ``<course>/.grading`` (git-ignored); set ``NNF_GRADING_DIR`` or pass
 ``--workdir`` to keep grades elsewhere, e.g. outside a shared clone.
@@ -18,6 +19,9 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from autograder.markers import CLEARED_BY
+from autograder.notes import Notes
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COURSE_ID = "nn-fundamentals"
 SOURCE = "solutions"
@@ -28,7 +32,9 @@ RELEASE = "notebooks"
 CODE_STUB = '# YOUR CODE HERE\nraise NotImplementedError("Not done yet: replace this line with your code.")'
 TEXT_STUB = "YOUR ANSWER HERE"
 
+# Grading's time limits, used by every command and preprocessor (the kernel enforces them).
 CELL_TIMEOUT = 120  # seconds per cell while grading; an endless loop costs its student, not the class
+BUDGET = 600        # seconds for a whole submission, kernel restarts and replays included
 
 
 def default_workdir(course_dir: Path) -> Path:
@@ -58,14 +64,18 @@ def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None
 
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.text_stub = TEXT_STUB
+    for step, trait, kind in CLEARED_BY:  # nbgrader's defaults, stated: the markers the course reads too
+        setattr(c[step], f"begin_{trait}_delimeter", f"BEGIN {kind}")
+        setattr(c[step], f"end_{trait}_delimeter", f"END {kind}")
 
     c.Execute.timeout = CELL_TIMEOUT  # plain nbgrader's executor, used by `nbgrader validate`
     c.Autograde.sanitize_preprocessors = _sanitize_steps()
     c.Autograde.autograde_preprocessors = _autograde_steps()
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back, not skipped
     c.SafeExecute.timeout = CELL_TIMEOUT
+    c.SafeExecute.budget = BUDGET
     c.SafeExecute.scratch_dir = str(workdir / "scratch")  # used only by --no-sandbox
-    c.SafeExecute.notes_dir = str(workdir / "notes")
+    c.SafeExecute.notes_dir = str(Notes.in_workdir(workdir).folder)
     c.GenerateFeedback.preprocessors = _feedback_steps()
     # The formgrader shows a submission through its own HTMLExporter, which runs these too
     # (GenerateFeedback's exporter then has them twice, which is harmless).

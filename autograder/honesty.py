@@ -1,4 +1,4 @@
-"""Flag answers that are nblib's own reference function, copied.
+"""Flag answers that are nblib's own reference function, copied, and submissions that are identical.
 
 The course is open, so a student can read nblib's source and paste the function an exercise
 asks for (with the helpers it calls imported from nblib, the copy even runs). The grader
@@ -13,6 +13,10 @@ smaller one, ``return sigmoid(x)`` or ``s = sigmoid(x); return s * (1.0 - s)``, 
 honest answer to the exercise looks like too, so matching it proves nothing. A copy whose
 maths was then edited, or whose calls to nblib's input checks were deleted, is not flagged
 either: what is left is the formula the exercise asks for, which honest answers share.
+
+:func:`answers_fingerprint` is the other note: two submissions whose notebooks are the same,
+character for character, with at least one answer changed from the released blank.
+``grading.prepare`` writes both kinds into each submission's notes before it is graded.
 
 Example
 -------
@@ -33,10 +37,12 @@ from __future__ import annotations
 import ast
 import copy
 import functools
+import hashlib
 import importlib.util
 from pathlib import Path
 
-__all__ = ["references", "fingerprint", "copied_references", "notes", "MIN_SIZE"]
+__all__ = ["references", "fingerprint", "copied_references", "notes", "notes_for_folder", "blank_answers",
+           "answers_fingerprint", "MIN_SIZE"]
 
 MIN_SIZE = 20  # AST nodes in a reference's body, docstring aside; smaller ones prove nothing
 
@@ -137,6 +143,45 @@ def notes(cells: list[str]) -> list[str]:
         for function, reference in copied_references(source)
     )
     return list(dict.fromkeys(lines))  # a function pasted into two cells is one note
+
+
+# --- whole submissions ------------------------------------------------------------------------
+
+def notes_for_folder(folder: Path, notebooks: list[str]) -> list[str]:
+    """:func:`notes` for the code cells of a submission's graded ``notebooks``."""
+    import nbformat
+
+    sources = []
+    for name in notebooks:
+        try:
+            sources += [c.source for c in nbformat.read(folder / name, as_version=4).cells if c.cell_type == "code"]
+        except Exception:  # noqa: BLE001 - missing or unreadable: noted already
+            continue
+    return notes(sources)
+
+
+def blank_answers(released: Path) -> dict[str, set[str]]:
+    """Every cell text of each released notebook of a week, by file name."""
+    import nbformat
+
+    return {p.name: {c.source for c in nbformat.read(p, as_version=4).cells} for p in released.glob("*.ipynb")}
+
+
+def answers_fingerprint(folder: Path, blanks: dict[str, set[str]]) -> str | None:
+    """A hash of the whole notebook's text, or None when the answers are still the blanks."""
+    import nbformat
+
+    digest, changed = hashlib.sha256(), False
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = nbformat.read(path, as_version=4).cells
+        except Exception:  # noqa: BLE001 - unreadable files are the normaliser's business
+            continue
+        blank = blanks.get(path.name, set())
+        for cell in cells:
+            digest.update(cell.source.encode() + b"\0")
+            changed |= cell.get("metadata", {}).get("nbgrader", {}).get("solution", False) and cell.source not in blank
+    return digest.hexdigest() if changed else None
 
 
 # --- helpers ----------------------------------------------------------------------------------

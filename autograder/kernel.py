@@ -38,7 +38,6 @@ from autograder.sandbox import HOME, Limits, Sandbox, TaskCgroup, socket_dir
 SETUP = "get_ipython().ask_exit = lambda: print('exit() is switched off while your notebook is graded')"
 MAX_OUTPUT_BYTES = 100_000         # text a cell may print before the rest is cut (one line counts too)
 MAX_MESSAGE_BYTES = 128 * 2**20    # a larger message from the kernel is refused by ZeroMQ
-BUDGET = 600                       # default seconds for a whole submission, replays included
 IDLE_GRACE = 2.0                   # seconds to wait for "idle" once the shell channel says the code is done
 
 

@@ -1,9 +1,13 @@
-"""Grading rules where the course departs from nbgrader's defaults."""
+"""Grading rules where the course departs from nbgrader's defaults (``config`` puts them in its steps).
+
+Before a submission runs: :class:`RestoreFlags` and :class:`DropDuplicateMetadata` take every
+cell's grading flags from the gradebook. Running it: :class:`SafeExecute` (in place of
+nbgrader's Execute) and :class:`StderrIsNotFailure`. For feedback: :class:`HideHiddenTests`.
+"""
 
 from __future__ import annotations
 
 import ast
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +18,11 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Float, Int, Unicode
 
-from autograder.config import CELL_TIMEOUT
+from autograder import markers
+from autograder.config import BUDGET, CELL_TIMEOUT
 from autograder.inert import markdown_text
-from autograder.kernel import BUDGET, CellTimeout, KernelDied, OutOfTime, StudentKernel
-from autograder.release import HIDDEN_TESTS
+from autograder.kernel import CellTimeout, KernelDied, OutOfTime, StudentKernel
+from autograder.notes import Notes
 from autograder.sandbox import NOT_COPIED, Limits, unavailable_reason
 from autograder.trusted import TrustedTests, preload
 
@@ -32,9 +37,9 @@ class SafeExecute(NbGraderPreprocessor):
     process (:mod:`autograder.trusted`), with the instructor's source from the gradebook,
     whatever the notebook says, after the locked setup cell has been run here too. What
     happened that the student should know (a timeout, a crash, cut output, a restored cell,
-    the time budget) is written to a "Grader notes" cell at the top and to
-    ``<notes_dir>/<student>/<week>.json``: from what the grader itself saw, never from what
-    the kernel printed.
+    the time budget) is written to a "Grader notes" cell at the top and to the submission's
+    notes (:mod:`autograder.notes`): from what the grader itself saw, never from what the
+    kernel printed.
     """
 
     timeout = Float(CELL_TIMEOUT, help="seconds a cell (or one test cell's calls) may run").tag(config=True)
@@ -72,7 +77,7 @@ class SafeExecute(NbGraderPreprocessor):
             notes.append(f"your kernel sent {kernel.malformed} message(s) the grader could not read; they were left out")
         if notes:
             nb.cells.insert(0, new_markdown_cell("**Grader notes**\n\n" + "\n".join(f"- {markdown_text(n)}" for n in notes)))
-        self._save_notes(student, week, notes)
+        Notes(self.notes_dir).add(student, week, *notes)
         return nb, resources
 
     def _run(self, nb, kernel, trusted, tests, notes) -> None:
@@ -115,12 +120,6 @@ class SafeExecute(NbGraderPreprocessor):
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.copytree(folder, scratch, symlinks=True, ignore=shutil.ignore_patterns(*NOT_COPIED))
         return scratch
-
-    def _save_notes(self, student: str, week: str, notes: list[str]) -> None:
-        path = Path(self.notes_dir) / student / f"{week}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        earlier = json.loads(path.read_text()) if path.exists() else []
-        path.write_text(json.dumps(earlier + notes, indent=1))
 
 
 def _grader_error(error: Exception):
@@ -254,5 +253,5 @@ class HideHiddenTests(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
-            cell.source = HIDDEN_TESTS.sub("# (hidden tests: the code is not shown; the result is below)", cell.source)
+            cell.source = markers.hide(cell.source)
         return cell, resources

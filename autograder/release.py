@@ -1,21 +1,21 @@
 """Regenerate the student notebooks from the instructor source, and prove nothing leaked.
 
 ``notebooks/<week>/`` is always exactly what ``nbgrader generate_assignment`` makes from
-``solutions/<week>/``. After generating, every line that sits between a solution or
-hidden-test marker in the source is looked for in the released notebooks; any hit is a leak.
+``solutions/<week>/`` (:func:`release_week`). After generating, every line that sits between
+a solution, hidden-test or mark-scheme marker (:mod:`autograder.markers`) in the source is
+looked for in the released notebooks; any hit is a leak (:func:`find_leaks`).
 """
 
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 
 import nbformat
 
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-           "BEGIN MARK SCHEME", "END MARK SCHEME")
-_REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)\n(.*?)### END \1", re.S)
-HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)  # a whole hidden region
+from autograder.config import RELEASE, SOURCE
+from autograder.markers import MARKERS, REGION
+
 MIN_SECRET_LENGTH = 12  # shorter lines ("return z", "pass") are too generic to call a leak
 
 
@@ -24,13 +24,31 @@ def weeks(source_dir: Path) -> list[str]:
     return sorted(p.name for p in source_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
+def release_week(course, week: str) -> bool:
+    """Generate <release>/<week>/ with nbgrader and check it for leaks; True on success.
+
+    ``course`` is a :class:`autograder.course.Course`."""
+    result = course.api.generate_assignment(week, force=True, create=True)
+    course.log(result)
+    if not result["success"]:
+        print(f"release {week}: nbgrader failed\n{result.get('error', '')}", file=sys.stderr)
+        return False
+    leaks = find_leaks(course.dir / SOURCE / week, course.dir / RELEASE / week)
+    if leaks:
+        print(f"release {week}: LEAK CHECK FAILED", *leaks, sep="\n  ", file=sys.stderr)
+        return False
+    print(f"release {week}: {RELEASE}/{week}/ regenerated ({', '.join(course.released(week))}); "
+          f"no solution or hidden test leaked")
+    return True
+
+
 def secret_lines(notebook_path: Path) -> set[str]:
     """Stripped lines that appear in a source notebook only inside solution, hidden-test or
     mark-scheme regions (a line that is also in a visible cell is no secret)."""
     secret, public = set(), set()
     for cell in nbformat.read(notebook_path, as_version=4).cells:
-        public.update(_lines(_REGION.sub("", cell.source)))
-        for region in _REGION.finditer(cell.source):
+        public.update(_lines(REGION.sub("", cell.source)))
+        for region in REGION.finditer(cell.source):
             secret.update(line for line in _lines(region.group(2)) if len(line) >= MIN_SECRET_LENGTH)
     return secret - public
 

@@ -7,12 +7,13 @@ An *exercise* is a solution cell together with the test cells after it (``predic
 from __future__ import annotations
 
 import csv
-import json
 import statistics as stats_
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from autograder.notes import Notes
 
 
 def exercises(source_notebook: Path) -> dict[str, str]:
@@ -58,12 +59,6 @@ def _sum_exercises(mapping: dict[str, str], grades: list) -> dict[str, tuple[flo
     return out
 
 
-def _notes(notes_dir: Path, student: str, week: str) -> list[str]:
-    """The grader's notes for a submission, [] when there are none."""
-    path = Path(notes_dir) / student / f"{week}.json"
-    return [str(n) for n in json.loads(path.read_text(encoding="utf-8"))] if path.exists() else []
-
-
 def collect_rows(db_url: str, course_id: str, source_dir: Path, weeks: list[str], notes_dir: Path) -> list[Row]:
     """Every submission in the gradebook for these weeks, sorted by (week, student).
 
@@ -73,7 +68,7 @@ def collect_rows(db_url: str, course_id: str, source_dir: Path, weeks: list[str]
     from nbgrader.api import Gradebook, MissingEntry
 
     mappings: dict[Path, dict[str, str]] = {}
-    rows = []
+    notes, rows = Notes(notes_dir), []
     with Gradebook(db_url, course_id) as gb:
         for week in sorted(set(weeks)):
             try:
@@ -91,7 +86,7 @@ def collect_rows(db_url: str, course_id: str, source_dir: Path, weeks: list[str]
                     for name, value in _sum_exercises(mappings[source], nb.grades).items():
                         found[prefix + name] = value
                 rows.append(Row(sub.student.id, week, found, float(sub.score), float(sub.max_score),
-                                bool(sub.needs_manual_grade), _notes(notes_dir, sub.student.id, week)))
+                                bool(sub.needs_manual_grade), notes.read(sub.student.id, week)))
     return sorted(rows, key=lambda r: (r.week, r.student))
 
 

@@ -5,8 +5,10 @@ the grader's own numpy, nblib and scikit-learn, which no student code has touche
 names come from:
 
 - the names the locked setup cell defines (``np``, ``checks``, ``perceptron``, week 4's
-  ``forward``) are the grader's own: the setup cell's source, from the gradebook, is run here
-  first, and nothing of the student's kernel is ever fetched under those names;
+  ``forward`` and ``variance``, which are nblib's) are the grader's own: the setup cell's
+  source, from the gradebook, is run here first, and nothing of the student's kernel is ever
+  fetched under those names; handed to the student's function, such a library function is
+  imported afresh in the kernel, never taken from the notebook's names;
 - the names the exercises ask the student to define (those the instructor's solution cells
   and other locked cells bind) are fetched from the student's kernel: plain data (arrays,
   numbers, lists) is copied over by :mod:`autograder.codec`; functions and objects stay in
@@ -34,9 +36,8 @@ import traceback
 import numpy as np
 from nbformat.v4 import new_output
 
-from autograder import codec
+from autograder import codec, markers
 from autograder.kernel import CellTimeout, KernelDied, Outputs, OutOfTime, StudentKernel
-from autograder.release import HIDDEN_TESTS
 
 _MISSING = object()
 TRUSTED_MODULES = {"numpy", "scipy", "sklearn", "nblib", "matplotlib", "keras", "tensorflow", "math",
@@ -133,7 +134,6 @@ class Link:
     def __init__(self, kernel: StudentKernel, timeout: float):
         self.kernel, self.timeout = kernel, timeout
         self.deadline, self.outputs = 0.0, Outputs()
-        self.setup_names: dict[str, object] = {}  # what the setup cells defined, sent by name
 
     def begin(self, outputs: Outputs) -> None:
         self.deadline, self.outputs = time.monotonic() + self.timeout, outputs
@@ -157,15 +157,14 @@ class Link:
         return codec.encode(value, self._reference)
 
     def _reference(self, value):
-        """How an argument that is not plain data reaches the student's function."""
+        """How an argument that is not plain data reaches the student's function: a library
+        function (nblib's, week 4's setup helpers among them) is imported afresh by name in the
+        kernel, never looked up among the notebook's names, which the student can redefine."""
         if isinstance(value, Remote):
             return object.__getattribute__(value, "_handle")
         module, qualname = getattr(value, "__module__", ""), getattr(value, "__qualname__", "")
         if module.split(".")[0] in TRUSTED_MODULES and qualname and "<" not in qualname:
             return {"import": [module, qualname]}
-        for name, known in self.setup_names.items():  # the kernel has its own copy, by the same name
-            if known is value:
-                return {"main": name}
         cls = type(value)
         if dataclasses.is_dataclass(value) and cls.__module__.split(".")[0] in TRUSTED_MODULES:
             fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
@@ -214,10 +213,7 @@ class TrustedTests:
             source = self.setup.pop(0)
             before = dict(self.namespace)
             self._execute(ast.parse(source), "<setup>", outputs)
-            for name, value in self.namespace.items():
-                if before.get(name, _MISSING) is not value:
-                    self.bound.add(name)
-                    self.link.setup_names[name] = value
+            self.bound.update(k for k, v in self.namespace.items() if before.get(k, _MISSING) is not v)
 
     def _fetch(self, names: set[str]) -> dict:
         """Put the student's current value of each name the cell uses into the namespace."""
@@ -282,9 +278,7 @@ def _error_output(error: Exception, grade_id: str, source: str):
     test_frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == f"<test {grade_id}>"]
     if test_frames:
         lineno = test_frames[-1].lineno
-        hidden = {source[:m.start()].count("\n") + 1 + i
-                  for m in HIDDEN_TESTS.finditer(source) for i in range(m.group(0).count("\n") + 1)}
-        if lineno not in hidden:
+        if lineno not in markers.hidden_lines(source):
             lines.append(f"In the test, line {lineno}: {source.splitlines()[lineno - 1].strip()}\n")
         else:
             lines.append("In a hidden test.\n")

@@ -25,11 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 
 from nblib._reference import reference
 from nblib._validation import as_float_array, check_positive
 
-__all__ = ["numerical_gradient", "numerical_derivative", "relative_error", "check_gradient", "GradientCheck"]
+__all__ = ["numerical_gradient", "numerical_derivative", "relative_error", "check_gradient", "GradientCheck",
+           "variance", "largest", "log_sum_exp", "length"]
 
 
 def _float64(x, name: str) -> np.ndarray:
@@ -172,3 +174,27 @@ def _scalar(value) -> float:
     if arr.size != 1:
         raise ValueError(f"f must return a scalar, got an array of shape {arr.shape}")
     return float(arr.reshape(()))
+
+
+# --- functions whose gradients we know -------------------------------------------------------------
+# Scalar functions of a whole array, to test a gradient check on (week 4, exercise 5). They are
+# plain functions, not references: a test hands them to the student's gradient_check.
+
+def variance(x) -> float:
+    """np.var(x), the variance of all the entries. Gradient: 2 (x - mean(x)) / x.size."""
+    return float(np.var(x))
+
+
+def largest(x) -> float:
+    """np.max(x). Gradient: 1 at the (single) largest entry, 0 everywhere else."""
+    return float(np.max(x))
+
+
+def log_sum_exp(x) -> float:
+    """log(sum(exp(x))) over all the entries. Gradient: exp(x) / sum(exp(x)), the softmax of all the entries."""
+    return float(logsumexp(x))
+
+
+def length(x) -> float:
+    """The Euclidean length sqrt(sum(x**2)) of all the entries. Gradient: x / length(x)."""
+    return float(np.linalg.norm(x))

@@ -107,6 +107,11 @@ class Homework:
         """Put the solution's answer to ``exercise`` back in the kernel."""
         self._replace(exercise, self.answers[exercise], must_pass=True)
 
+    def restore_setup(self) -> None:
+        """Run the setup cells in the kernel again: names an answer redefined are the setup's again."""
+        for source in self.instructor.setup:
+            self._run(source, must_pass=True)
+
     def _replace(self, exercise: str, source: str, must_pass: bool = False) -> None:
         """The kernel forgets what the exercise's answer cell defined, then runs ``source``
         (so an answer that fails to define the function leaves none, as in a fresh kernel)."""

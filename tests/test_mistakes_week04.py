@@ -685,3 +685,30 @@ def sgd_train_step(X, y, weights, biases, *, lr, activation="relu"):
 
 class TestWeek04(mistakes.WeekTests):
     WEEK, WRONG, RIGHT, WRONG_EARLIER = WEEK, WRONG, RIGHT, WRONG_EARLIER
+
+
+# A student's own copies of the setup cell's names, all wrong: the tests must not use them.
+REDEFINES_SETUP = """
+def forward(X, weights, biases, *, activation="relu"):
+    return np.zeros((len(X), len(biases[-1]))), None
+
+
+def variance(x):
+    return 0.0
+
+
+largest = log_sum_exp = length = variance
+"""
+
+
+def test_a_student_who_redefines_the_setup_helpers_changes_nothing_the_tests_pass():
+    """The tests hand the setup's `variance`, `largest`, `log_sum_exp` and `length` to the student's
+    gradient_check and build caches with its `forward`. These are nblib's (gradcheck's and
+    mlp.logits), in the grader and, imported afresh by name, in the kernel: a student who
+    redefines them in the notebook still gets nblib's, and a right answer keeps every point."""
+    hw = mistakes.homework(WEEK)
+    try:
+        for exercise in ("gradient_check", "mlp_backward"):
+            mistakes.assert_kept(WEEK, exercise, REDEFINES_SETUP + hw.answers[exercise])
+    finally:
+        hw.restore_setup()

@@ -220,9 +220,17 @@ def test_only_top_level_functions_are_compared():
     assert copied_references(SOFTMAX_DISGUISED + "\nx = 1\n") == [("stable_softmax", "nblib.losses.softmax")]
 
 
-def test_a_function_equal_to_two_references_names_both():
+def test_a_function_equal_to_two_references_names_both(monkeypatch):
+    # nblib has no two references alike today (mlp.dense now calls layers.dense_forward), so two
+    # are made: multi_output_forward under a second name
+    from autograder import honesty
+
+    known = honesty._reference_fingerprints()
+    key = fingerprint(references()["nblib.perceptron.multi_output_forward"])
+    monkeypatch.setattr(honesty, "_reference_fingerprints",
+                        lambda: {**known, key: (*known[key], "nblib.other.layer_forward")})
     source = "def layer(a, b, c):\n    a, b, c = as_layer(a, b, c)\n    return a @ b + c\n"
-    assert sorted(copied_references(source)) == [("layer", "nblib.mlp.dense"),
+    assert sorted(copied_references(source)) == [("layer", "nblib.other.layer_forward"),
                                                   ("layer", "nblib.perceptron.multi_output_forward")]
 
 

@@ -3,7 +3,8 @@
 import os
 import sys
 
-from autograder import cli
+from autograder import grading
+from autograder.course import Course
 
 
 def grade_or_die(course_dir, workdir, options, student, week):
@@ -16,9 +17,9 @@ def grade_or_die(course_dir, workdir, options, student, week):
 
 
 def test_a_worker_that_dies_or_runs_out_of_memory_costs_only_its_submission(tmp_path):
-    course = cli.Course(tmp_path / "course", tmp_path / "work")
+    course = Course(tmp_path / "course", tmp_path / "work")
     todo = [(name, "week01") for name in ("ada", "killer", "bob", "hog", "cyd", "dan")]
-    results = dict(cli._autograde_all(course, todo, 2, grade=grade_or_die))
+    results = dict(grading.autograde_all(course, todo, 2, grade=grade_or_die))
     assert sorted(results) == sorted(todo)  # everyone got a result, once
     assert {k[0] for k, r in results.items() if r["success"]} == {"ada", "bob", "cyd", "dan"}
     assert "worker process died" in results[("killer", "week01")]["error"]
@@ -27,15 +28,15 @@ def test_a_worker_that_dies_or_runs_out_of_memory_costs_only_its_submission(tmp_
 
 def test_student_text_reaches_the_terminal_without_control_characters():
     # A file name or note with an escape sequence would clear the screen or hide lines.
-    assert cli.printable("renamed '\x1b[2Jhomework\r.ipynb'") == "renamed '\ufffd[2Jhomework\ufffd.ipynb'"
-    assert cli.printable("Zoë O'Brien") == "Zoë O'Brien"
+    assert grading.printable("renamed '\x1b[2Jhomework\r.ipynb'") == "renamed '\ufffd[2Jhomework\ufffd.ipynb'"
+    assert grading.printable("Zoë O'Brien") == "Zoë O'Brien"
 
 
 def test_a_grader_failure_is_noted_for_the_instructor(tmp_path):
-    course = cli.Course(tmp_path / "course", tmp_path / "work")
+    course = Course(tmp_path / "course", tmp_path / "work")
     result = {"success": False, "error": "Traceback ...\nMemoryError: out of memory\n"}
-    cli.note_failure(course, "ada", "week01", result)
-    assert course.notes("ada", "week01") == [
+    grading.note_failure(course, "ada", "week01", result)
+    assert course.notes.read("ada", "week01") == [
         "the grader failed on this submission (MemoryError: out of memory): grade it again, or by hand"]
 
 
@@ -43,7 +44,7 @@ def add_student_together(course_dir, workdir, options, student, week):
     """Stands in for nbgrader's first write: both workers add the same student at the same moment."""
     import time
 
-    with cli.Course(course_dir, workdir, options).gradebook() as gradebook:
+    with Course(course_dir, workdir, options).gradebook() as gradebook:
         (workdir / f"arrived-{week}").write_text("")
         while len(list(workdir.glob("arrived-*"))) < 2:  # a barrier: wait for the other worker
             time.sleep(0.001)
@@ -54,13 +55,13 @@ def add_student_together(course_dir, workdir, options, student, week):
 def test_two_workers_grading_one_new_student_do_not_collide_in_the_gradebook(tmp_path, monkeypatch):
     # Unseen, two workers each insert the new student and SQLite's unique id fails one of them.
     monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))  # nbgrader runs alembic
-    course = cli.Course(tmp_path / "course", tmp_path / "work")
+    course = Course(tmp_path / "course", tmp_path / "work")
     with course.gradebook() as gradebook:
         for week in ("week01", "week02"):
             gradebook.update_or_create_assignment(week)
     todo = [("ada", "week01"), ("ada", "week02")]
-    cli._ensure_in_gradebook(course, todo)
-    results = dict(cli._autograde_all(course, todo, 2, grade=add_student_together))
+    grading.ensure_in_gradebook(course, todo)
+    results = dict(grading.autograde_all(course, todo, 2, grade=add_student_together))
     assert all(r["success"] for r in results.values()), results
     with course.gradebook() as gradebook:
         assert [s.id for s in gradebook.students] == ["ada"]

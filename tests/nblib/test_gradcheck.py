@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from nblib.gradcheck import check_gradient, numerical_derivative, numerical_gradient, relative_error
+from nblib.gradcheck import (check_gradient, largest, length, log_sum_exp, numerical_derivative, numerical_gradient,
+                             relative_error, variance)
 
 
 def test_hand_worked_gradient():
@@ -76,3 +77,23 @@ def test_bad_arguments():
         check_gradient(lambda v: 0.0, np.ones(2), np.ones(3))
     with pytest.raises(ValueError, match="h must be a positive number"):
         numerical_gradient(lambda v: 0.0, np.ones(2), h=0)
+
+
+@pytest.mark.parametrize("f, gradient", [
+    (variance, lambda x: 2 * (x - x.mean()) / x.size),
+    (largest, lambda x: (x == x.max()).astype(float)),
+    (log_sum_exp, lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum()),
+    (length, lambda x: x / np.linalg.norm(x)),
+])
+def test_the_functions_whose_gradients_we_know_have_the_gradients_their_docstrings_state(f, gradient):
+    x = np.random.default_rng(4).normal(size=(3, 4))                   # distinct entries: one largest
+    assert isinstance(f(x), float)
+    assert check_gradient(f, x, gradient(x)).relative_error < 1e-7
+
+
+def test_the_functions_whose_gradients_we_know_match_numpy_and_scipy():
+    from scipy.special import logsumexp
+
+    x = np.array([[1.0, -2.0], [3.0, 1000.0]])
+    assert variance(x) == np.var(x) and largest(x) == 1000.0 and length(x) == np.linalg.norm(x)
+    assert log_sum_exp(x) == logsumexp(x)                                 # stable at 1000
