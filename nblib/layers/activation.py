@@ -31,7 +31,6 @@ class ActivationCache:
     name: str
 
 
-@reference
 def activation_forward(x, *, name: str):
     """out = g(x) elementwise, the same shape as x, and the cache for :func:`activation_backward`."""
     g, _ = activations.get(name)
