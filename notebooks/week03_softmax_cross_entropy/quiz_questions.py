@@ -18,48 +18,17 @@ QUIZ = Quiz("Week 3: softmax and cross-entropy", [
          "inf is what exp(1000) alone gives in float64; after normalising, every probability lies in [0, 1]."),
     ),
     Question(
-        "A network's logits for one example are $z = (3, 1, -2)$. "
-        "What happens to the softmax probabilities if you add 5 to every logit?",
-        ("Each is multiplied by e^5", "Nothing: they stay exactly the same",
-         "The largest grows and the others shrink", "They no longer sum to 1"),
-        1,
-        ("The factor e^5 appears in every numerator and in the denominator, so it cancels.",
-         "Right: softmax(z + c) = softmax(z); only the differences between logits matter. "
-         "That is why subtracting the maximum logit is safe.",
-         "That is what multiplying the logits does (a temperature below 1); adding a constant keeps "
-         "every difference between the logits, and so every probability, unchanged.",
-         "A softmax sums to 1 whatever the logits are; here the probabilities do not even change."),
-    ),
-    Question(
-        "A softmax classifier trained with cross-entropy predicts $p = (0.7, 0.2, 0.1)$ for an example "
-        "whose true class is the first. What is the gradient of the loss with respect to the logits, "
-        "$\\partial L / \\partial z$?",
-        ("(0.3, -0.2, -0.1)", "(-1.43, 0, 0)", "(-0.3, 0.2, 0.1)", "(-0.3, 0, 0)"),
+        "What does $\\mathrm{softmax}(z / T)$ approach as the temperature $T \\to 0$, for the logits "
+        "$z = (2, 1, 0.1)$?",
+        ("(1/3, 1/3, 1/3): uniform", "(0.659, 0.242, 0.099): unchanged",
+         "(1, 0, 0): one-hot on the largest logit", "(0, 0, 1): the order flips"),
         2,
-        ("That is y - p, minus the gradient: the direction gradient descent moves the logits in, "
-         "not the gradient itself.",
-         "That is the derivative with respect to the probability, d(-ln p)/dp = -1/0.7 = -1.43; "
-         "through the softmax, the gradient with respect to the logits is p - y.",
-         "Right: the gradient is p - y = (0.7 - 1, 0.2 - 0, 0.1 - 0). A gradient descent step raises "
-         "the true class's logit and lowers the others.",
-         "The wrong classes' logits get a gradient too: raising them takes probability away from the "
-         "true class, so their entries are p_k - 0 = 0.2 and 0.1."),
-    ),
-    Question(
-        "The labels of a 3-class batch are stored as integers, $y = (2, 0, 1)$; as one-hot rows they "
-        "would be $(0, 0, 1), (1, 0, 0), (0, 1, 0)$. Compared with categorical cross-entropy on the "
-        "one-hot rows, what does sparse categorical cross-entropy on $y$ give?",
-        ("The same loss", "A smaller loss: it looks only at the true class",
-         "An error: cross-entropy needs one-hot rows", "The same loss, but only with a sigmoid output layer"),
-        0,
-        ("Right: the two differ only in the label format. Both compute -ln p of the true class for "
-         "each example, then the mean.",
-         "Categorical cross-entropy also looks only at the true class: with a one-hot row, every "
-         "other term of -sum y_k ln p_k is zero. The two give the same number.",
-         "That is what categorical cross-entropy expects; the sparse version exists precisely to take "
-         "integer labels, shape (N,), instead of one-hot rows, shape (N, C).",
-         "The label format has nothing to do with the output layer: both formats go with a softmax "
-         "over the C classes."),
+        ("That is the limit T -> infinity, where the differences between the logits shrink to nothing.",
+         "Scaling is not like adding a constant: dividing by a small T stretches the differences "
+         "between the logits, and that changes the probabilities. (0.659, 0.242, 0.099) is the value at T = 1.",
+         "Right: z / T blows the gaps between the logits up, so the largest logit takes all the "
+         "probability: the softmax becomes an arg max.",
+         "Dividing by a positive T never changes the order of the logits, so the largest stays largest."),
     ),
     Question(
         "A photo can be tagged with any of <i>beach</i>, <i>people</i> and <i>dog</i>: several at once, "
@@ -77,30 +46,20 @@ QUIZ = Quiz("Week 3: softmax and cross-entropy", [
          "cross-entropy per tag (averaged over the tags)."),
     ),
     Question(
-        "A classifier gives the true class of an example probability 0.01 (and 0.99 to a wrong class). "
-        "What is this example's cross-entropy loss, with the natural logarithm?",
-        ("0.01", "4.61", "0.98", "2"),
-        1,
-        ("That is -ln 0.99: the loss the model would pay if the class it is sure of were the true one.",
-         "Right: -ln 0.01 = 4.605. A confident mistake is expensive, and the cost grows without limit "
-         "as the probability of the truth goes to 0.",
-         "That is the squared error of the true class's probability, (1 - 0.01)^2 = 0.98. "
-         "Cross-entropy is -ln 0.01, and unlike the squared error it keeps growing as p goes to 0.",
-         "That is -log10(0.01), with the base-10 logarithm. Cross-entropy uses the natural log: "
-         "-ln 0.01 = 4.61."),
-    ),
-    Question(
-        "What does $\\mathrm{softmax}(z / T)$ approach as the temperature $T \\to 0$, for the logits "
-        "$z = (2, 1, 0.1)$?",
-        ("(1/3, 1/3, 1/3): uniform", "(0.659, 0.242, 0.099): unchanged",
-         "(1, 0, 0): one-hot on the largest logit", "(0, 0, 1): the order flips"),
-        2,
-        ("That is the limit T -> infinity, where the differences between the logits shrink to nothing.",
-         "Scaling is not like adding a constant: dividing by a small T stretches the differences "
-         "between the logits, and that changes the probabilities. (0.659, 0.242, 0.099) is the value at T = 1.",
-         "Right: z / T blows the gaps between the logits up, so the largest logit takes all the "
-         "probability: the softmax becomes an arg max.",
-         "Dividing by a positive T never changes the order of the logits, so the largest stays largest."),
+        "The labels of a 3-class batch are stored as integers, $y = (2, 0, 1)$; as one-hot rows they "
+        "would be $(0, 0, 1), (1, 0, 0), (0, 1, 0)$. Compared with categorical cross-entropy on the "
+        "one-hot rows, what does sparse categorical cross-entropy on $y$ give?",
+        ("The same loss", "A smaller loss: it looks only at the true class",
+         "An error: cross-entropy needs one-hot rows", "The same loss, but only with a sigmoid output layer"),
+        0,
+        ("Right: the two differ only in the label format. Both compute -ln p of the true class for "
+         "each example, then the mean.",
+         "Categorical cross-entropy also looks only at the true class: with a one-hot row, every "
+         "other term of -sum y_k ln p_k is zero. The two give the same number.",
+         "That is what categorical cross-entropy expects; the sparse version exists precisely to take "
+         "integer labels, shape (N,), instead of one-hot rows, shape (N, C).",
+         "The label format has nothing to do with the output layer: both formats go with a softmax "
+         "over the C classes."),
     ),
     Question(
         "An untrained 4-class classifier predicts $p = (0.25, 0.25, 0.25, 0.25)$ for every example. "
@@ -129,6 +88,59 @@ QUIZ = Quiz("Week 3: softmax and cross-entropy", [
          "entropy H(p) = 0.693, the target's own uncertainty, remains.",
          "H(p) is indeed fixed, but the KL part depends on q: at q = (0.75, 0.25) it is 0.144, so "
          "H(p, q) = 0.837. Only at q = p is the cross-entropy down to 0.693."),
+    ),
+    Question(
+        "A softmax classifier trained with cross-entropy predicts $p = (0.7, 0.2, 0.1)$ for an example "
+        "whose true class is the first. What is the gradient of the loss with respect to the logits, "
+        "$\\partial L / \\partial z$?",
+        ("(0.3, -0.2, -0.1)", "(-1.43, 0, 0)", "(-0.3, 0.2, 0.1)", "(-0.3, 0, 0)"),
+        2,
+        ("That is y - p, minus the gradient: the direction gradient descent moves the logits in, "
+         "not the gradient itself.",
+         "That is the derivative with respect to the probability, d(-ln p)/dp = -1/0.7 = -1.43; "
+         "through the softmax, the gradient with respect to the logits is p - y.",
+         "Right: the gradient is p - y = (0.7 - 1, 0.2 - 0, 0.1 - 0). A gradient descent step raises "
+         "the true class's logit and lowers the others.",
+         "The wrong classes' logits get a gradient too: raising them takes probability away from the "
+         "true class, so their entries are p_k - 0 = 0.2 and 0.1."),
+    ),
+    Question(
+        "A batch of 10 has 8 examples of class 0 and one each of classes 1 and 2. What are the balanced "
+        "class weights $w_c = N / (C\\,n_c)$ (scikit-learn's <code>class_weight=\"balanced\"</code>), and "
+        "what do they do to the cross-entropy?",
+        ("(0.8, 0.1, 0.1): each class weighs as much as it is frequent",
+         "(0.417, 3.333, 3.333): a rare example counts 8 times as much as a common one, so ignoring "
+         "the rare classes costs more",
+         "(0.417, 3.333, 3.333): the weighted loss then prefers a model that always bets on class 0",
+         "(1, 1, 1): every class is present, so the weights change nothing"),
+        1,
+        ("Those are the class frequencies n_c / N. Weighting by them would make the common class count "
+         "even more; balanced weights are the inverse.",
+         "Right: w_0 = 10 / (3 x 8) = 0.417 and w_1 = w_2 = 10 / (3 x 1) = 3.333, so each class as a "
+         "whole weighs the same. In the lesson the weighted loss preferred the fair model (0.693) to "
+         "the lazy one that always bets on class 0 (1.609).",
+         "The weights are right, but their effect is the opposite: the lazy model gets both rare examples "
+         "wrong, and they now weigh 3.333 each. In the lesson it scored 1.609, the fair model 0.693.",
+         "Balanced weights depend on how many examples each class has, not on whether it is present: "
+         "N / (C n_c) is 1 only when every class has N / C examples."),
+    ),
+    Question(
+        "Focal loss is $\\mathrm{FL} = -(1 - p_t)^{\\gamma} \\ln p_t$, with $p_t$ the probability of the true "
+        "class. With $\\gamma = 2$, an easy example has $p_t = 0.9$ and a hard one $p_t = 0.1$. Compared "
+        "with their cross-entropy $-\\ln p_t$, what does focal loss do to each?",
+        ("It multiplies both by the same factor, γ = 2",
+         "It keeps 1% of the hard example's loss and 81% of the easy one's, so training concentrates on "
+         "the easy examples",
+         "It keeps 1% of the easy example's loss and 81% of the hard one's, so training concentrates on "
+         "the hard examples",
+         "Nothing: with γ = 2 focal loss is the cross-entropy"),
+        2,
+        ("The factor is (1 - p_t)^gamma, which depends on p_t: 0.1^2 = 0.01 for the easy example, "
+         "0.9^2 = 0.81 for the hard one.",
+         "The other way round: the easy example has 1 - p_t = 0.1, so its factor is 0.1^2 = 0.01.",
+         "Right: (1 - 0.9)^2 = 0.01, so the easy example's loss drops from -ln 0.9 = 0.105 to 0.00105; "
+         "(1 - 0.1)^2 = 0.81, so the hard one's drops only from 2.303 to 1.865.",
+         "Focal loss is the cross-entropy only for gamma = 0, where the factor (1 - p_t)^0 is 1."),
     ),
     Question(
         "Training an <code>MLPClassifier</code> on the digits minimises one number, which the fitted "

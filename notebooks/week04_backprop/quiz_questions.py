@@ -24,20 +24,6 @@ QUIZ = Quiz("Week 4: backpropagation and the training loop", [
          "That is ∂J/∂z₁ = -2 × 0.5 × 0.25, one step short: the last factor, ∂z₁/∂w₁ = x = 3, is missing."),
     ),
     Question(
-        "A dense layer $Z = XW + b$ takes a batch $X$ of shape (32, 64) to $Z$ of shape (32, 10). "
-        "What is the shape of $dW = \\partial L / \\partial W$?",
-        ("(32, 10)", "(64, 10)", "(32, 64)", "(10, 64)"),
-        1,
-        ("That is the shape of Z and of the upstream gradient dZ, one row per example. dW = Xᵀ dZ "
-         "sums the examples away: (64, 32) @ (32, 10) -> (64, 10).",
-         "Right: a gradient has the shape of what it is taken with respect to, and W is (64, 10). "
-         "dW = Xᵀ dZ: (64, 32) @ (32, 10) -> (64, 10), a sum over the 32 examples.",
-         "That is the shape of X, and so of dX = dZ Wᵀ: (32, 10) @ (10, 64) -> (32, 64). "
-         "dW has the shape of W, (64, 10).",
-         "That is the transpose, dZᵀ X. W is stored as (D, M) = (64, 10), so out = X @ W + b, "
-         "and dW = Xᵀ dZ has that same shape."),
-    ),
-    Question(
         "In the forward pass a ReLU received the pre-activations $Z = (1.5, -0.5, 2)$. In the backward "
         "pass its upstream gradient is $dA = (2, -1, 3)$. What is $dZ$?",
         ("(2, 0, 3)", "(2, -1, 3)", "(3, 0.5, 6)", "5"),
@@ -71,23 +57,6 @@ QUIZ = Quiz("Week 4: backpropagation and the training loop", [
          "the best learning rate can still change with the batch size, because the noise does (week 5)."),
     ),
     Question(
-        "You check your backward pass against centred differences, with $h = 10^{-5}$, on "
-        "<b>float32</b> arrays. The relative error is $3 \\times 10^{-2}$. What should you conclude?",
-        ("The backward pass has a bug",
-         "Nothing yet: float32 round-off alone can cause that; repeat the check in float64",
-         "h is too large: use h = 1e-10",
-         "Nothing is wrong: 0.1 is the right tolerance for float32"),
-        1,
-        ("Perhaps, but this check cannot tell. Each float32 loss value is rounded by about 1e-7 of "
-         "itself, and dividing by 2h = 2e-5 blows that up to errors around 1e-2, bug or no bug.",
-         "Right: in float32 the round-off swamps the differences being measured. In float64 a correct "
-         "gradient gives 1e-7 or less and a bug gives 1e-2 or more, so the check becomes decisive.",
-         "A smaller h makes it worse: the round-off error grows like (machine epsilon)/h. h = 1e-5 in "
-         "float64 balances the round-off against the h² error of the centred difference.",
-         "With a tolerance of 0.1, many real bugs, such as one wrong entry or a factor off by 10%, "
-         "would pass unseen. Loosening the test is not the cure; float64 is."),
-    ),
-    Question(
         "A training set has 1,000 examples. You train for 10 epochs with a batch size of 64, "
         "reshuffling every epoch; the last batch of each epoch is smaller. How many parameter updates "
         "does the optimizer make?",
@@ -99,6 +68,25 @@ QUIZ = Quiz("Week 4: backpropagation and the training loop", [
          "Right: ceil(1000 / 64) = 16 updates per epoch (15 batches of 64 and one of 40), times 10 epochs.",
          "That is 64 × 10, the batch size times the epochs. The count of updates is the number of "
          "batches per epoch, 16, times the epochs."),
+    ),
+    Question(
+        "In the lesson, one <code>partial_fit</code> step of <code>MLPClassifier(solver=\"sgd\", momentum=0, "
+        "alpha=0)</code> on a batch of 32 digits changed <code>coefs_[1]</code>, of shape (64, 10). What is "
+        "(the weights before the step - the weights after it) / the learning rate?",
+        ("A numerical gradient: scikit-learn nudges each weight and measures how the loss changes",
+         "Our gradient times 32: scikit-learn sums the loss over the batch instead of averaging it",
+         "A matrix of shape (10, 64): scikit-learn stores the transpose of our dW₂",
+         "Our backpropagated gradient dW₂ = A₁ᵀ (P - Y) / 32, equal to rounding error: fit runs "
+         "backpropagation for you"),
+        3,
+        ("That would cost two forward passes per weight, 4,810 of them in this 64-64-10 network; scikit-learn "
+         "backpropagates, and the lesson's comparison with our backward pass agrees to about 1e-16.",
+         "MLPClassifier's loss is the mean over the batch, like ours: the 1/32 is in both, and the two "
+         "gradients agree to rounding error.",
+         "coefs_[l] has shape (D, M), like our W, so out = X @ W + b and the gradient has that shape too: (64, 10).",
+         "Right: W <- W - lr dJ/dW, so the change divided by lr is the gradient, and it equals the one our "
+         "hand-written backward pass gives. scikit-learn does the backpropagation and gradient descent; "
+         "knowing what it computes lets you read and debug it."),
     ),
     Question(
         "In the forward pass, a dense layer followed by a ReLU keeps its input $X$ and its "
@@ -131,6 +119,25 @@ QUIZ = Quiz("Week 4: backpropagation and the training loop", [
          "That needs |1 - 2η| > 1, which means η > 1. At 0.8, |1 - 2η| = 0.6 < 1, so the iterates still shrink.",
          "Right: x_{k+1} = (1 - 2η) x_k = -0.6 x_k, so x goes 2, -1.2, 0.72, -0.43, ...: it overshoots "
          "every time, yet converges because 0.6 < 1."),
+    ),
+    Question(
+        "Gradient descent on the double well $f(x) = (x^2 - 1)^2 + 0.3x$ starts at $x_0 = 2$. The function "
+        "has a local minimum at $x \\approx 0.96$ ($f \\approx 0.29$) and a lower one at $x \\approx -1.04$ "
+        "($f \\approx -0.31$), with a hump between them. Where is it after 200 steps with learning rate 0.01?",
+        ("At the lower minimum, x ≈ -1.04: with small enough steps gradient descent finds the lowest point",
+         "At the local minimum, x ≈ 0.96: every step goes downhill into the nearer valley, and there the "
+         "gradient is 0",
+         "Nowhere: the iterates diverge",
+         "Still at x ≈ 2: a learning rate of 0.01 is too small to move"),
+        1,
+        ("Small steps only ever go downhill from where they are; to reach x = -1.04 from x = 2 they would "
+         "have to climb the hump first. In the lesson lr = 0.01 and 0.05 both stopped at 0.96.",
+         "Right: a small learning rate follows the slope into the nearest valley and stays there, since "
+         "f' = 0 at its bottom. In the lesson only lr = 0.1, whose first step of 2.43 jumped the hump, "
+         "reached the lower minimum, and lr = 0.2 diverged.",
+         "In the lesson it was lr = 0.2 that diverged; 0.01 is far below that.",
+         "f'(2) = 24.3, so the very first step moves x by 0.243; after 200 steps it has reached the bottom "
+         "of the right-hand valley."),
     ),
     Question(
         "Backpropagation runs on a <b>computational graph</b>: each elementary operation is a node, and "

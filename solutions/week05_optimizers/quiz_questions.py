@@ -22,6 +22,26 @@ QUIZ = Quiz("Week 5: optimizers and learning-rate schedules", [
          "finite limit: −η g / (1 − 0.9) = −10 η g."),
     ),
     Question(
+        "On the double well $f(x) = (x^2 - 1)^2 + 0.3x$, started at $x_0 = 2$ with learning rate 0.01, plain "
+        "gradient descent stops in the local minimum at $x \\approx 0.96$. With momentum $\\mu = 0.9$ and "
+        "the same learning rate it ends in the lower minimum at $x \\approx -1.04$. Why?",
+        ("Momentum raises the effective learning rate to 0.1, which diverges away from the local minimum",
+         "Momentum adds random noise that shakes the weight out of the local minimum",
+         "The velocity built up on the way down keeps moving the weight where the gradient is 0, and "
+         "carries it over the hump",
+         "Momentum computes the gradient of the whole function, so it sees where the lowest point is"),
+        2,
+        ("Momentum builds speed up to 1/(1 - mu) times a plain step where gradients agree, but nothing "
+         "diverges: the run settles in the lower minimum.",
+         "Momentum is deterministic: v <- mu v - lr g, w <- w + v has no randomness in it. The escape comes "
+         "from the speed it carries.",
+         "Right: at the bottom of the local minimum g = 0 and plain gradient descent stops, but v is not 0 "
+         "yet, so the weight rolls on, over the hump. It is no guarantee: in the lesson mu = 0.5 stayed "
+         "stuck, and mu = 0.95 rolled over, overshot and rolled back into the local minimum.",
+         "Like plain gradient descent it only ever sees the gradient at the current point; its extra "
+         "information is the memory of past gradients, the velocity."),
+    ),
+    Question(
         "Adam starts with $m_0 = 0$ and $\\beta_1 = 0.9$. The first gradient is $g_1 = 2$. "
         "What are $m_1 = \\beta_1 m_0 + (1 - \\beta_1) g_1$ and the bias-corrected "
         "$\\hat m_1 = m_1 / (1 - \\beta_1^1)$?",
