@@ -154,7 +154,7 @@ class EarlyStopping(Callback):
 
 
 def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.random.Generator,
-        loss: str = "softmax_cross_entropy", validation=None, callbacks=(), callback=None) -> History:
+        loss: str = "softmax_cross_entropy", validation=None, callbacks=()) -> History:
     """Train ``model`` on (X, y) with mini-batch gradient descent; returns the History.
 
     Parameters
@@ -187,7 +187,7 @@ def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.ra
     loss_fn = LOSSES[loss]()  # each loss checks its targets
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    callbacks = _callbacks(callbacks) + _callbacks(callback)  # TRANSITION: `callback=` until the lessons move
+    callbacks = _callbacks(callbacks)
     history, was_training = History(), model.training
     for cb in callbacks:
         cb.on_train_begin(model)
@@ -259,10 +259,3 @@ def _diverged(loss: float, epoch: int, batch: int, optimizer) -> str:
     at = f" {lr:g}" if isinstance(lr, (int, float)) else ""
     return (f"the loss became {loss} at epoch {epoch}, batch {batch}: the weights have blown up. "
             f"The learning rate{at} is probably too large; try one 10 times smaller.")
-
-
-def __getattr__(name):  # TRANSITION: week 4's notebooks name training.sgd_train_step until they move
-    if name == "sgd_train_step":
-        from nblib import homework
-        return homework.sgd_train_step
-    raise AttributeError(name)

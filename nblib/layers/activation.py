@@ -39,10 +39,8 @@ def activation_forward(x, *, name: str):
 
 
 @reference
-def activation_backward(dout, cache: ActivationCache, _name=None):
+def activation_backward(dout, cache: ActivationCache):
     """dx = dout * g'(x), elementwise; the shape of x."""
-    if _name is not None:  # TRANSITION: week 4's (dA, Z, activation), until the notebooks use nblib.homework
-        cache = ActivationCache(as_float_array(cache, "Z"), _name)
     _, derivative = activations.get(cache.name)
     dout = as_float_array(dout, "dout")
     if dout.shape != cache.x.shape:

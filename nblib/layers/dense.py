@@ -65,7 +65,7 @@ def dense_forward(x, W, b):
 
 
 @reference
-def dense_backward(dout, cache: DenseCache, _W=None):
+def dense_backward(dout, cache: DenseCache):
     """Gradients of out = x @ W + b, given dout = dLoss/dout.
 
     Parameters
@@ -83,8 +83,6 @@ def dense_backward(dout, cache: DenseCache, _W=None):
     db : ndarray, shape (M,)
         dout summed over the batch (b is added to every example).
     """
-    if _W is not None:  # TRANSITION: week 4's (dZ, X, W), until the notebooks use nblib.homework
-        cache = DenseCache(as_matrix(cache, "X"), as_matrix(_W, "W"))
     x, W = cache.x, cache.W
     dout = as_float_array(dout, "dout")
     if dout.shape != x.shape[:-1] + W.shape[1:]:
