@@ -49,6 +49,19 @@ class Sequential:
             layers += [Dense(n_in, n_out, rng=rng), Activation(activation)]
         return cls(layers[:-1])  # no activation after the last layer: it outputs logits
 
+    @classmethod
+    def from_weights(cls, weights, biases, *, activation: str = "relu") -> "Sequential":
+        """The MLP of :func:`nblib.mlp.forward` (lists W_l (D_l, M_l), b_l (M_l,), scikit-learn's
+        ``coefs_`` and ``intercepts_``) as layers: layer 2l holds W_l and b_l as "W" and "b"."""
+        weights, biases = list(weights), list(biases)
+        if not weights or len(weights) != len(biases):
+            raise ValueError(f"give one bias vector per weight matrix, at least one layer: "
+                             f"got {len(weights)} weight matrices and {len(biases)} bias vectors")
+        layers = []
+        for W, b in zip(weights, biases):
+            layers += [Dense.from_weights(W, b), Activation(activation)]
+        return cls(layers[:-1])  # logits out
+
     def forward(self, x):
         out = as_batch(x, "X")
         for layer in self.layers:

@@ -251,3 +251,29 @@ def test_input_of_the_wrong_width_names_the_shapes(rng):
         model.forward(np.ones((2, 6)))
     with pytest.raises(ValueError, match=r"X must be batch first.*got shape \(5,\)"):
         model.forward(np.ones(5))
+
+
+def test_from_weights_is_the_mlp_of_the_functional_api_and_scikit_learn():
+    # the same arrays in both layouts: a fitted MLPClassifier's coefs_/intercepts_ as layers
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    from nblib import data, mlp
+
+    X_train, X_test, y_train, _ = data.digits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier(hidden_layer_sizes=(16, 8), activation="tanh", max_iter=5, random_state=0)
+        clf.fit(X_train, y_train)
+    model = layers.Sequential.from_weights(clf.coefs_, clf.intercepts_, activation="tanh")
+    np.testing.assert_allclose(model.predict_proba(X_test), clf.predict_proba(X_test), rtol=1e-10, atol=1e-12)
+    params = model.parameters()
+    assert sorted(params) == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b"]
+    np.testing.assert_array_equal(params["2.W"], clf.coefs_[1])
+    assert params["2.W"] is not clf.coefs_[1]  # copied: training the layers leaves the classifier alone
+    logits, _ = mlp.logits(X_test, clf.coefs_, clf.intercepts_, activation="tanh")
+    np.testing.assert_allclose(model.forward(X_test), logits, rtol=1e-12)
+    with pytest.raises(ValueError, match="one bias vector per weight matrix"):
+        layers.Sequential.from_weights(clf.coefs_, clf.intercepts_[:1])
