@@ -545,12 +545,12 @@ def approximation_mse(settings: dict, steps: int) -> float:
 
     x = np.linspace(*UA.DOMAIN, settings["points"])[:, None]  # (N, 1)
     y = UA.TARGETS[settings["target"]][0](x)
-    params = UA.init_params(settings["width"], np.random.default_rng(settings["seed"]))
+    model = UA.network(settings["width"], settings["activation"], np.random.default_rng(settings["seed"]))
     adam = optim.Adam(settings["lr"], eps=1e-8)
     for _ in range(steps):
-        adam.step(params, UA.gradients(x, y, params, settings["activation"]))
-    y_hat, _ = UA.forward(x, params, settings["activation"])
-    return float(np.mean((y_hat - y) ** 2))
+        UA.mse_and_gradients(model, x, y)
+        adam.step(model.parameters(), model.gradients())
+    return float(np.mean((model.forward(x) - y) ** 2))
 
 
 def test_week02_approximation_training_shows_progress_and_stops_with_a_slow_kernel(page, lab):
