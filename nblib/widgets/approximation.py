@@ -6,8 +6,8 @@ The network is nblib's own (:class:`nblib.layers.Sequential`), small enough to r
     y_hat = h @ W + b        # Dense(H, 1): (N, H) @ (H, 1) + (1,) -> (N, 1)
     loss = mean((y_hat - y)^2)
 
-trained by full-batch gradient steps on all four arrays: the gradients by backpropagation
-(week 4), the step by Adam (:class:`nblib.optim.Adam`, week 5), which trains every width
+trained by full-batch gradient steps on all four arrays with the course's training loop
+(:func:`nblib.training.fit`): the gradients by backpropagation (week 4), the step by Adam (:class:`nblib.optim.Adam`, week 5), which trains every width
 from 1 to 64 with the same learning rate.
 """
 
@@ -19,11 +19,11 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nblib import layers, optim
+from nblib import layers, optim, training
 from nblib._validation import check_choice, check_int, check_positive
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
 
-__all__ = ["UniversalApproximation", "TARGETS", "network", "mse_and_gradients"]
+__all__ = ["UniversalApproximation", "TARGETS", "network"]
 
 DOMAIN = (-3.0, 3.0)
 
@@ -58,14 +58,6 @@ def network(width: int, activation: str, rng: np.random.Generator) -> layers.Seq
         layers.Activation(activation),
         layers.Dense.from_weights(rng.normal(0.0, 1.0 / np.sqrt(width), size=(width, 1)), np.zeros(1)),
     ])
-
-
-def mse_and_gradients(model: layers.Sequential, x: np.ndarray, y: np.ndarray) -> float:
-    """One forward and backward pass on (x, y), both (N, 1): returns the MSE and fills the
-    model's gradients of it (``model.gradients()``)."""
-    mse, d_y_hat = layers.mean_squared_error(model.forward(x), y)   # d_y_hat = 2 (y_hat - y) / N
-    model.backward(d_y_hat)
-    return mse
 
 
 ADAM_EPS = 1e-8  # the paper's epsilon (Keras's default is 1e-7)
@@ -196,12 +188,16 @@ class UniversalApproximation(Demo):
                        on_done=lambda stopped: self._training_over(model, stopped))
 
     def _blocks(self, model: layers.Sequential, x: np.ndarray, y: np.ndarray):
-        """One block of ``steps_per_block`` gradient steps on ``model`` per ``next()``; yields the MSE after it."""
+        """One block of ``steps_per_block`` gradient steps on ``model`` per ``next()``; yields the MSE after it.
+
+        The course's one training loop, :func:`nblib.training.fit`, with the whole set as one
+        batch: each of its epochs is one gradient step.
+        """
         adam = optim.Adam(self.lr, eps=ADAM_EPS)
+        order = np.random.default_rng(0)  # fit shuffles; with a single batch only the summation order changes
         while True:
-            for _ in range(self.steps_per_block):
-                mse_and_gradients(model, x, y)
-                adam.step(model.parameters(), model.gradients())  # updates the layers' arrays in place
+            training.fit(model, x, y, loss="mean_squared_error", optimizer=adam, epochs=self.steps_per_block,
+                         batch_size=len(x), rng=order)
             yield layers.mean_squared_error(model.forward(x), y)[0]
 
     def _mse(self) -> float:

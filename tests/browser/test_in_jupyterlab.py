@@ -540,7 +540,7 @@ def approximation_settings(notebook: Notebook) -> dict:
 def approximation_mse(settings: dict, steps: int) -> float:
     """The training MSE of week 2's network after ``steps`` full-batch Adam steps (eps = 1e-8) from
     the demo's seeded start, trained here, in this process (without the demo's widgets or their Run)."""
-    from nblib import optim
+    from nblib import layers, optim
     from nblib.widgets import approximation as UA
 
     x = np.linspace(*UA.DOMAIN, settings["points"])[:, None]  # (N, 1)
@@ -548,7 +548,7 @@ def approximation_mse(settings: dict, steps: int) -> float:
     model = UA.network(settings["width"], settings["activation"], np.random.default_rng(settings["seed"]))
     adam = optim.Adam(settings["lr"], eps=1e-8)
     for _ in range(steps):
-        UA.mse_and_gradients(model, x, y)
+        model.backward(layers.mean_squared_error(model.forward(x), y)[1])   # fills the gradients
         adam.step(model.parameters(), model.gradients())
     return float(np.mean((model.forward(x) - y) ** 2))
 
