@@ -48,7 +48,7 @@ import numpy as np
 from nblib._validation import as_batch, check_int
 from nblib.layers import LOSSES
 
-__all__ = ["fit", "History", "Callback", "EarlyStopping", "TrainingDiverged", "BLOWN_UP"]
+__all__ = ["fit", "evaluate", "History", "Callback", "EarlyStopping", "TrainingDiverged", "BLOWN_UP"]
 
 # A mean cross-entropy this large means probabilities of e^-10000 for the true classes: not a
 # hard batch but weights that have blown up. (With logits the loss is computed stably, so it
