@@ -146,3 +146,12 @@ def test_the_lookups_built_on_the_registries_share_their_messages():
                                          r"\['linear', 'sigmoid', 'softmax'\]"):
         mlp.forward(np.ones((1, 2)), [np.ones((2, 2))], [np.zeros(2)], output="softplus")
     assert isinstance(optim.get("ADAM", lr=0.1), optim.Adam)
+
+
+def test_get_with_a_default_is_dicts_get_and_without_one_names_the_typo():
+    # a Registry is a Mapping: get(name, default) answers like dict.get for unknown names
+    colours = Registry("colour", {"red": 1}, aliases={"rouge": "red"})
+    assert colours.get("ROUGE", 0) == 1
+    assert colours.get("blue", 0) == 0 and colours.get("blue", "none") == "none"
+    with pytest.raises(ValueError, match="unknown colour 'bleu'"):
+        colours.get("bleu")
