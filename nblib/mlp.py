@@ -42,7 +42,7 @@ import numpy as np
 from nblib import activations, losses
 from nblib._reference import reference
 from nblib._registry import Registry
-from nblib._validation import as_layer, as_matrix
+from nblib._validation import as_matrix
 from nblib.layers import ActivationCache, DenseCache, activation_backward, dense_backward, dense_forward
 
 __all__ = ["forward", "logits", "backward", "dense", "predict_proba", "from_sklearn", "Cache", "OUTPUTS"]
@@ -92,8 +92,7 @@ def dense(X, W, b):
     -------
     ndarray, shape (N, M)
     """
-    X, W, b = as_layer(X, W, b)
-    return dense_forward(X, W, b)[0]  # (N, D) @ (D, M) + (M,) -> (N, M)
+    return dense_forward(as_matrix(X, "X"), W, b)[0]  # (N, D) @ (D, M) + (M,) -> (N, M); checks W and b
 
 
 @reference
@@ -129,7 +128,6 @@ def forward(X, weights, biases, *, activation: str = "relu", output: str = "soft
     inputs, zs, outs = [], [], []
     for layer, (W, b) in enumerate(zip(weights, biases), start=1):
         try:
-            a, W, b = as_layer(a, W, b)
             z, _ = dense_forward(a, W, b)  # (N, D_l) @ (D_l, M_l) + (M_l,) -> (N, M_l)
         except ValueError as error:
             raise ValueError(f"layer {layer}: {error}") from None
