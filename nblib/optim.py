@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nblib import regularization
 from nblib._reference import reference
 from nblib._registry import Registry
 from nblib._validation import as_float_array, check_int, check_positive
@@ -182,14 +183,27 @@ class Optimizer:
     ``model.gradients()``). The state (velocity, m, v, ...) is kept per key, created as
     zeros on the first step. ``lr`` is a number or a schedule ``lr(step) -> float``
     (:mod:`nblib.schedules`), called with the number of steps taken so far, as Keras does.
+
+    Gradient clipping, as Keras optimizers' options (at most one of them): ``clipvalue``
+    clips each gradient entry to [-clipvalue, clipvalue]; ``clipnorm`` rescales each gradient
+    array whose norm exceeds clipnorm to that norm; ``global_clipnorm`` rescales all the
+    gradients by one factor so that their global norm is at most global_clipnorm. The
+    clipped gradients go into the update rule (:meth:`clip`); the caller's arrays are unchanged.
+
+    >>> w = {"W": np.array([1.0, 1.0])}
+    >>> SGD(lr=0.1, clipnorm=1.0).step(w, {"W": np.array([30.0, 40.0])})   # g -> [0.6, 0.8]
+    >>> w["W"]
+    array([0.94, 0.92])
     """
 
     state_names: tuple[str, ...] = ()
 
-    def __init__(self, lr):
+    def __init__(self, lr, *, clipvalue: float | None = None, clipnorm: float | None = None,
+                 global_clipnorm: float | None = None):
         if not callable(lr):
             lr = check_positive(lr, "lr")
         self.lr = lr
+        self.clipvalue, self.clipnorm, self.global_clipnorm = _clipping(clipvalue, clipnorm, global_clipnorm)
         self.iterations = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
@@ -203,6 +217,7 @@ class Optimizer:
         missing = set(grads) - set(params)
         if missing:
             raise KeyError(f"gradients for unknown parameters {sorted(missing)}; parameters are {sorted(params)}")
+        grads = self.clip(grads)
         lr = self.learning_rate
         for key, g in grads.items():
             w = params[key]
@@ -214,19 +229,48 @@ class Optimizer:
             state.update(zip(self.state_names, new_state))
         self.iterations += 1
 
+    def clip(self, grads: dict) -> dict:
+        """The gradients after this optimizer's clipping (new arrays; ``grads`` itself if none is set).
+
+        As Keras's ``_clip_gradients``, before the update rule: ``clipnorm`` rescales each
+        gradient to norm at most clipnorm, ``global_clipnorm`` all of them together, and
+        ``clipvalue`` clips each entry (see :mod:`nblib.regularization`).
+        """
+        if self.clipnorm is not None:
+            return {k: regularization.clip_by_norm(g, clipnorm=self.clipnorm) for k, g in grads.items()}
+        if self.global_clipnorm is not None:
+            return regularization.clip_by_global_norm(dict(grads), clipnorm=self.global_clipnorm)
+        if self.clipvalue is not None:
+            return {k: regularization.clip_by_value(g, clipvalue=self.clipvalue) for k, g in grads.items()}
+        return grads
+
     def _update(self, w, g, *state, lr):
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("iterations", "state", "state_names"))
+        hidden = ("iterations", "state", "state_names")
+        hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
+                          if k not in hidden and not (k in _CLIP_OPTIONS and v is None))
         return f"{type(self).__name__}({hyper})"
+
+
+_CLIP_OPTIONS = ("clipvalue", "clipnorm", "global_clipnorm")
+
+
+def _clipping(clipvalue, clipnorm, global_clipnorm):
+    """The clipping options checked: each None or a positive number, at most one set (as Keras)."""
+    given = {k: v for k, v in zip(_CLIP_OPTIONS, (clipvalue, clipnorm, global_clipnorm)) if v is not None}
+    if len(given) > 1:
+        raise ValueError(f"set at most one of clipvalue, clipnorm and global_clipnorm (as in Keras), got {given}")
+    return tuple(None if v is None else check_positive(v, k) for k, v in
+                 zip(_CLIP_OPTIONS, (clipvalue, clipnorm, global_clipnorm)))
 
 
 class SGD(Optimizer):
     """Gradient descent, with optional (Nesterov) momentum: ``keras.optimizers.SGD``."""
 
-    def __init__(self, lr=0.01, *, momentum: float = 0.0, nesterov: bool = False):
-        super().__init__(lr)
+    def __init__(self, lr=0.01, *, momentum: float = 0.0, nesterov: bool = False, **clipping):
+        super().__init__(lr, **clipping)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self.momentum, self.nesterov = momentum, bool(nesterov)
@@ -244,8 +288,8 @@ class RMSprop(Optimizer):
 
     state_names = ("s",)
 
-    def __init__(self, lr=0.001, *, rho: float = 0.9, eps: float = 1e-7):
-        super().__init__(lr)
+    def __init__(self, lr=0.001, *, rho: float = 0.9, eps: float = 1e-7, **clipping):
+        super().__init__(lr, **clipping)
         self.rho, self.eps = rho, eps
 
     def _update(self, w, g, s, *, lr):
@@ -257,8 +301,8 @@ class Adam(Optimizer):
 
     state_names = ("m", "v")
 
-    def __init__(self, lr=0.001, *, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7):
-        super().__init__(lr)
+    def __init__(self, lr=0.001, *, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7, **clipping):
+        super().__init__(lr, **clipping)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
     def _update(self, w, g, m, v, *, lr):
@@ -269,8 +313,8 @@ class AdamW(Adam):
     """AdamW: ``keras.optimizers.AdamW`` (decay w -= lr wd w before Adam's step)."""
 
     def __init__(self, lr=0.001, *, weight_decay: float = 0.004, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-7):
-        super().__init__(lr, beta1=beta1, beta2=beta2, eps=eps)
+                 eps: float = 1e-7, **clipping):
+        super().__init__(lr, beta1=beta1, beta2=beta2, eps=eps, **clipping)
         self.weight_decay = weight_decay
 
     def _update(self, w, g, m, v, *, lr):

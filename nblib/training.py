@@ -23,6 +23,14 @@ Callbacks are one mechanism: a :class:`Callback` (``on_train_begin(model)``,
 (:class:`nblib.widgets.TrainingProgress` is one). ``on_epoch_end`` returning ``False`` stops
 the training: that is how :class:`EarlyStopping` works.
 
+``fit(..., l2=factor)`` adds an L2 penalty (weight decay) on every kernel, as Keras's
+``kernel_regularizer=keras.regularizers.L2(factor)`` on each layer: factor * sum(W**2) over the
+parameters named "W" (never the biases or a batch norm's gamma and beta) is added to each
+batch's loss, and 2 * factor * W to those kernels' gradients before the optimizer step. Like
+Keras, the recorded ``loss`` and ``val_loss`` include the penalty (:mod:`nblib.regularization`).
+Dropout and batch normalization need nothing more: :func:`fit` switches the model to training
+mode for the batches and to inference mode for the validation set.
+
 If the loss becomes inf or NaN, or passes :data:`BLOWN_UP` (a learning rate too large sends
 the weights off towards infinity), :func:`fit` stops at once with :class:`TrainingDiverged`,
 saying where.
@@ -45,6 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nblib import regularization
 from nblib._validation import as_batch, check_int
 from nblib.layers import LOSSES
 
@@ -106,7 +115,8 @@ class EarlyStopping(Callback):
     An epoch improves on the best so far when its value is lower by more than ``min_delta``
     (higher, for accuracies). After ``patience`` epochs in a row without improvement the
     training stops; with ``restore_best_weights`` the model gets back the parameters of its
-    best epoch when the training ends, stopped early or not (as Keras 3 does).
+    best epoch when the training ends, stopped early or not (as Keras 3 does), and, like
+    Keras's ``get_weights``, its state too (batch norm's running statistics).
 
     Parameters
     ----------
@@ -139,7 +149,7 @@ class EarlyStopping(Callback):
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, history.epochs, 0
             if self.restore_best_weights:
-                self.best_weights = {k: v.copy() for k, v in self.model.parameters().items()}
+                self.best_weights = {k: v.copy() for k, v in _weights(self.model).items()}
             return True
         self.wait += 1
         if self.wait >= self.patience:
@@ -149,12 +159,21 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, history):
         if self.restore_best_weights and self.best_weights is not None:
-            for key, value in self.model.parameters().items():
+            for key, value in _weights(self.model).items():
                 value[...] = self.best_weights[key]
 
 
+def _weights(model) -> dict:
+    """Every array of the model that restoring the best weights puts back: parameters and state."""
+    arrays = {("param", k): v for k, v in model.parameters().items()}
+    state = getattr(model, "state", None)
+    if callable(state):  # Sequential.state(): running statistics, which Keras's weights include
+        arrays.update({("state", k): v for k, v in state().items()})
+    return arrays
+
+
 def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.random.Generator,
-        loss: str = "softmax_cross_entropy", validation=None, callbacks=()) -> History:
+        loss: str = "softmax_cross_entropy", validation=None, callbacks=(), l2: float = 0.0) -> History:
     """Train ``model`` on (X, y) with mini-batch gradient descent; returns the History.
 
     Parameters
@@ -175,6 +194,9 @@ def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.ra
         Evaluated after each epoch, in inference mode.
     callbacks : Callback or function, or a sequence of them
         See :class:`Callback`; a function is called with the history after each epoch.
+    l2 : float
+        The L2 penalty factor on the kernels (Keras's ``L2(l2)``); 0 for none. The penalty is
+        part of the recorded loss and val_loss, as in Keras.
 
     Raises
     ------
@@ -188,6 +210,7 @@ def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.ra
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     callbacks = _callbacks(callbacks)
+    l2 = regularization._factor(l2, "l2")
     history, was_training = History(), model.training
     for cb in callbacks:
         cb.on_train_begin(model)
@@ -196,11 +219,11 @@ def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.ra
             for epoch in range(1, epochs + 1):
                 model.train()
                 mean_loss, accuracy = _epoch(model, X, y, loss_fn, optimizer, epoch=epoch, batch_size=batch_size,
-                                             rng=rng)
+                                             rng=rng, l2=l2)
                 _record(history, "", mean_loss, accuracy)
                 if validation is not None:
                     model.eval()
-                    _record(history, "val_", *evaluate(model, *validation, loss=loss))
+                    _record(history, "val_", *evaluate(model, *validation, loss=loss, l2=l2))
                 if any([cb.on_epoch_end(history) is False for cb in callbacks]):  # every callback sees each epoch
                     break
     finally:
@@ -210,30 +233,45 @@ def fit(model, X, y, *, optimizer, epochs: int, batch_size: int = 32, rng: np.ra
     return history
 
 
-def evaluate(model, X, y, *, loss: str = "softmax_cross_entropy") -> tuple[float, float | None]:
-    """The mean loss on (X, y) and the accuracy (None for regression), in the model's current mode."""
+def evaluate(model, X, y, *, loss: str = "softmax_cross_entropy", l2: float = 0.0) -> tuple[float, float | None]:
+    """The mean loss on (X, y) (plus the L2 penalty, if ``l2``) and the accuracy (None for
+    regression), in the model's current mode."""
     loss_fn = LOSSES[loss]()
     out = model.forward(X)
-    value = loss_fn.forward(out, y)
+    value = loss_fn.forward(out, y) + _penalty(model, l2)
     return value, _accuracy(loss_fn, out, y) if loss_fn.classifies else None
 
 
-def _epoch(model, X, y, loss_fn, optimizer, *, epoch: int, batch_size: int, rng) -> tuple[float, float | None]:
+def _epoch(model, X, y, loss_fn, optimizer, *, epoch: int, batch_size: int, rng,
+           l2: float = 0.0) -> tuple[float, float | None]:
     """One pass over the shuffled training set; returns its mean loss and accuracy."""
     order = rng.permutation(len(X))
     total_loss, correct = 0.0, 0.0
     for batch, start in enumerate(range(0, len(X), batch_size), start=1):
         rows = order[start:start + batch_size]
         out = model.forward(X[rows])                                  # (B, ...)
-        loss = loss_fn.forward(out, y[rows])
+        loss = loss_fn.forward(out, y[rows]) + _penalty(model, l2)     # at the weights before the step
         if not loss < BLOWN_UP:  # also true for nan
             raise TrainingDiverged(_diverged(loss, epoch, batch, optimizer))
         model.backward(loss_fn.backward())                            # fills every layer's grads
-        optimizer.step(model.parameters(), model.gradients())
+        optimizer.step(model.parameters(), _gradients(model, l2))
         total_loss += loss * len(rows)
         if loss_fn.classifies:
             correct += _accuracy(loss_fn, out, y[rows]) * len(rows)
     return total_loss / len(X), correct / len(X) if loss_fn.classifies else None
+
+
+def _penalty(model, l2: float) -> float:
+    return regularization.l2_penalty(model.parameters(), factor=l2) if l2 else 0.0
+
+
+def _gradients(model, l2: float) -> dict:
+    """The model's gradients, plus 2 * l2 * W on the kernels (new arrays; the layers' grads stay)."""
+    grads = model.gradients()
+    if not l2:
+        return grads
+    decay = regularization.l2_gradient(model.parameters(), factor=l2)
+    return {k: g + decay[k] if k in decay else g for k, g in grads.items()}
 
 
 def _accuracy(loss_fn, out, y) -> float:

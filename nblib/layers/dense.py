@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nblib import init
 from nblib._reference import reference
 from nblib._validation import as_batch, as_float_array, as_matrix, as_vector, check_int
 from nblib.layers._base import Layer
@@ -97,8 +98,7 @@ def glorot_uniform(n_in: int, n_out: int, *, rng: np.random.Generator):
 
     It keeps the variance of the signal roughly constant from layer to layer (week 6 says more).
     """
-    limit = np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-limit, limit, size=(n_in, n_out))
+    return init.glorot_uniform((n_in, n_out), rng=rng)
 
 
 class Dense(Layer):

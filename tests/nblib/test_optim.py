@@ -518,3 +518,57 @@ def test_the_references_can_be_switched_off():
         with pytest.raises(ReferenceDisabled, match="Exercise 3"):
             O.adam_step(np.ones(1), np.ones(1), np.zeros(1), np.zeros(1), 1, lr=0.1)
     O.adam_step(np.ones(1), np.ones(1), np.zeros(1), np.zeros(1), 1, lr=0.1)  # on again afterwards
+
+
+# --- gradient clipping, as Keras optimizers' clipvalue, clipnorm and global_clipnorm ----------------------------
+
+CLIPPING = [("clipvalue", 0.5), ("clipnorm", 1.5), ("global_clipnorm", 2.0)]  # exact in float32
+CLIPPED = {  # ours and Keras's, with a clipping option
+    "sgd": (lambda **clip: O.SGD(lr=LR, **clip), lambda k, **clip: k.optimizers.SGD(learning_rate=LR, **clip)),
+    "momentum": (lambda **clip: O.SGD(lr=LR, momentum=MOMENTUM, **clip),
+                 lambda k, **clip: k.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM, **clip)),
+    "adam": (lambda **clip: O.Adam(lr=ADAM_LR, beta1=BETA1, beta2=BETA2, **clip),
+             lambda k, **clip: k.optimizers.Adam(learning_rate=ADAM_LR, beta_1=BETA1, beta_2=BETA2, **clip)),
+}
+
+
+@pytest.mark.parametrize("option, value", CLIPPING)
+@pytest.mark.parametrize("name", list(CLIPPED))
+def test_clipping_options_match_keras(keras, problem, name, option, value):
+    # 10 steps with gradients of norms ~0.3 to ~10, some clipped and some not, through the update rule
+    ours_cls, keras_cls = CLIPPED[name]
+    weights, grads = problem
+    weights, grads = weights[:2], [g[:2] for g in grads]
+    ours = class_run(ours_cls(**{option: value}), weights, grads)
+    assert_all_close(ours, keras_run(keras, keras_cls(keras, **{option: value}), weights, grads))
+    # without clipping the result differs, so the comparison above could fail
+    unclipped = class_run(ours_cls(), weights, grads)
+    assert not np.allclose(unclipped[0], ours[0], rtol=1e-6)
+
+
+def test_clipping_happens_before_the_update_rule_by_hand():
+    # SGD, lr 0.1: g = [30, 40] has norm 50; clipnorm 1 makes it [0.6, 0.8]; w = 1 - 0.1 g
+    w = {"W": np.array([1.0, 1.0])}
+    g = {"W": np.array([30.0, 40.0])}
+    O.SGD(lr=0.1, clipnorm=1.0).step(w, g)
+    np.testing.assert_allclose(w["W"], [0.94, 0.92], rtol=1e-15)
+    np.testing.assert_array_equal(g["W"], [30.0, 40.0])  # the caller's gradient is left alone
+    # clipvalue 1: [1, 1]; global_clipnorm 5 over {W: [30, 40], b: [0]}: scale 5 / 50
+    w = {"W": np.array([1.0, 1.0])}
+    O.SGD(lr=0.1, clipvalue=1.0).step(w, g)
+    np.testing.assert_allclose(w["W"], [0.9, 0.9], rtol=1e-15)
+    w = {"W": np.array([1.0, 1.0]), "b": np.array([2.0])}
+    O.SGD(lr=0.1, global_clipnorm=5.0).step(w, {"W": g["W"], "b": np.array([0.0])})
+    np.testing.assert_allclose(w["W"], [1 - 0.1 * 3.0, 1 - 0.1 * 4.0], rtol=1e-15)
+
+
+def test_clipping_options_are_checked_and_shown():
+    with pytest.raises(ValueError, match=r"set at most one of clipvalue, clipnorm and global_clipnorm.*"
+                                         r"'clipvalue': 1.0, 'clipnorm': 2.0"):
+        O.Adam(clipvalue=1.0, clipnorm=2.0)
+    with pytest.raises(ValueError, match=r"clipnorm must be a positive number, got -1"):
+        O.SGD(clipnorm=-1)
+    with pytest.raises(TypeError, match="clip_norm"):
+        O.RMSprop(clip_norm=1.0)
+    assert "clipnorm" not in repr(O.Adam()) and "clipnorm=2.0" in repr(O.Adam(clipnorm=2.0))
+    assert O.get("nesterov", lr=0.1, global_clipnorm=1.0).global_clipnorm == 1.0

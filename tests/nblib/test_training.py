@@ -559,3 +559,100 @@ def test_evaluate_is_keras_sparse_categorical_cross_entropy_and_the_accuracy(ker
     expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float64")(digits.y_test, logits)
     assert loss == pytest.approx(float(expected), rel=1e-12)
     assert accuracy == pytest.approx(np.mean(logits.argmax(axis=1) == digits.y_test), abs=1e-12)
+
+
+# --- L2 penalty (weight decay) in fit, against Keras's kernel_regularizer ---------------------------------------
+
+L2_FACTOR, L2_LR = 2.0**-5, 2.0**-2  # exact in float32: Keras casts both through float32
+
+
+def test_l2_in_fit_matches_keras_kernel_regularizers(keras, rng):
+    # The same 5-4-3 network, weights and data in Keras with kernel_regularizer=L2 on both Dense
+    # layers (not the biases), full-batch SGD (so the shuffling cannot matter), 3 epochs. Keras's
+    # history loss and val_loss include the penalty (compute_loss adds model.losses); the weights
+    # after training agree to float64 rounding.
+    X, y, X_val, y_val = rng.normal(size=(24, 5)), rng.integers(0, 3, size=24), rng.normal(size=(10, 5)), \
+        rng.integers(0, 3, size=10)
+    weights = [rng.normal(size=(5, 4)), rng.normal(scale=0.5, size=4), rng.normal(size=(4, 3)),
+               rng.normal(scale=0.5, size=3)]
+    floatx = keras.config.floatx()
+    keras.config.set_floatx("float64")  # fit's loss sum needs one dtype throughout; restored below
+    keras.backend.clear_session()       # nothing built before (a float32 metric) may take part
+    try:
+        reg = keras.regularizers.L2(L2_FACTOR)
+        k_model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="relu", kernel_regularizer=reg),
+                                    keras.layers.Dense(3, kernel_regularizer=reg)])
+        k_model.set_weights(weights)
+        k_model.compile(optimizer=keras.optimizers.SGD(learning_rate=L2_LR), run_eagerly=True,
+                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        k_history = k_model.fit(X, y, batch_size=24, epochs=3, shuffle=False, validation_data=(X_val, y_val),
+                                verbose=0).history
+    finally:
+        keras.config.set_floatx(floatx)
+
+    model = layers.Sequential.from_weights(weights[::2], weights[1::2], activation="relu")
+    history = fit(model, X, y, optimizer=optim.SGD(lr=L2_LR), epochs=3, batch_size=24, rng=np.random.default_rng(0),
+                  validation=(X_val, y_val), l2=L2_FACTOR)
+    np.testing.assert_allclose(history.loss, k_history["loss"], rtol=1e-10)
+    np.testing.assert_allclose(history.val_loss, k_history["val_loss"], rtol=1e-10)
+    for ours, theirs in zip([model.parameters()[k] for k in ("0.W", "0.b", "2.W", "2.b")], k_model.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
+    # and the penalty made a difference that the comparison would see
+    plain = layers.Sequential.from_weights(weights[::2], weights[1::2], activation="relu")
+    plain_history = fit(plain, X, y, optimizer=optim.SGD(lr=L2_LR), epochs=3, batch_size=24,
+                        rng=np.random.default_rng(0))
+    assert history.loss[0] - plain_history.loss[0] == pytest.approx(
+        L2_FACTOR * (np.sum(weights[0] ** 2) + np.sum(weights[2] ** 2)), rel=1e-12)  # by hand, epoch 1
+    assert not np.allclose(plain.parameters()["0.W"], model.parameters()["0.W"], rtol=1e-6)
+
+
+def test_l2_decays_the_kernels_but_not_the_biases():
+    # With a zero data gradient (all-zero inputs reach the first layer's kernel with zero gradient),
+    # one SGD step with l2 multiplies that kernel by (1 - 2 * lr * l2) and leaves its bias to the data.
+    model = layers.Sequential.mlp([3, 2], rng=np.random.default_rng(0))
+    W, b = model.parameters()["0.W"].copy(), model.parameters()["0.b"].copy()
+    fit(model, np.zeros((4, 3)), np.array([0, 1, 0, 1]), optimizer=optim.SGD(lr=0.5), epochs=1, batch_size=4,
+        rng=np.random.default_rng(0), l2=0.1)
+    np.testing.assert_allclose(model.parameters()["0.W"], W * (1 - 2 * 0.5 * 0.1), rtol=1e-15)
+    np.testing.assert_array_equal(model.parameters()["0.b"], b)  # labels balanced, logits equal: zero gradient
+
+
+def test_evaluate_with_l2_adds_the_penalty(digits, trained):
+    model, _ = trained
+    plain, _ = evaluate(model, digits.X_test, digits.y_test)
+    with_l2, _ = evaluate(model, digits.X_test, digits.y_test, l2=0.01)
+    kernels = sum(np.sum(v**2) for k, v in model.parameters().items() if k.endswith(".W"))
+    assert with_l2 - plain == pytest.approx(0.01 * kernels, rel=1e-12)
+
+
+def test_fit_rejects_a_negative_l2(digits):
+    with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0, got -0.1"):
+        fit(new_model(), digits.X_train, digits.y_train, optimizer=optim.SGD(), epochs=1,
+            rng=np.random.default_rng(0), l2=-0.1)
+
+
+def test_restore_best_weights_also_restores_batch_norm_statistics(digits):
+    # Keras's restore_best_weights restores get_weights(), which holds the moving statistics too.
+    from nblib.layers.batchnorm import BatchNorm
+
+    rng = np.random.default_rng(0)
+    bn = BatchNorm(16)
+    model = layers.Sequential([layers.Dense(64, 16, rng=rng), bn, layers.Activation("relu"),
+                               layers.Dense(16, 10, rng=rng)])
+    # by hand: best at epoch 1, the statistics change, epoch 2 is worse: the epoch-1 values come back
+    stopper = EarlyStopping("loss", patience=0, restore_best_weights=True)
+    stopper.on_train_begin(model)
+    stopper.on_epoch_end(History(loss=[1.0]))
+    saved = bn.state["running_mean"].copy()
+    bn.state["running_mean"][...] += 1.0
+    assert stopper.on_epoch_end(History(loss=[1.0, 2.0])) is False
+    stopper.on_train_end(History(loss=[1.0, 2.0]))
+    np.testing.assert_array_equal(bn.state["running_mean"], saved)
+    # through fit, on the validation loss of a small training set
+    snapshots = []
+    history = fit(model, digits.X_train[:100], digits.y_train[:100], optimizer=optim.Adam(0.05), epochs=12,
+                  batch_size=20, rng=rng, validation=(digits.X_test[:60], digits.y_test[:60]),
+                  callbacks=[lambda h: snapshots.append(bn.state["running_var"].copy()),
+                             EarlyStopping("val_loss", patience=3, restore_best_weights=True)])
+    best = int(np.argmin(history.val_loss))
+    np.testing.assert_array_equal(bn.state["running_var"], snapshots[best])
