@@ -6,6 +6,8 @@
 - Generated 2-D sets with a fixed seed: ``linearly_separable()``, ``blobs()``, ``moons()``,
   ``circles()``.
 - MNIST / Fashion-MNIST (28x28), optional: from ``data/<kind>.npz`` or Keras' downloader.
+- 28x28 digit images for CNNs, offline: ``digits_28x28()``, the 8x8 digits enlarged and
+  shifted, or MNIST when ``data/mnist.npz`` is there (never downloaded).
 
 Splits come back as a :class:`Split`, which unpacks like scikit-learn's ``train_test_split``:
 ``X_train, X_test, y_train, y_test = digits()``. Features are float64 (MNIST: float32),
@@ -27,6 +29,7 @@ from nblib._validation import as_labels, as_matrix, check_choice, check_int, che
 __all__ = [
     "Split", "split", "standardize", "logic_gate", "LOGIC_GATES", "digits", "iris", "breast_cancer",
     "linearly_separable", "blobs", "moons", "circles", "mnist", "DatasetUnavailable", "DATA_DIR",
+    "digits_28x28", "resample_digits",
 ]
 
 # The repository's data/ folder; override with the NBLIB_DATA_DIR environment variable.
@@ -247,3 +250,99 @@ def _images(x) -> np.ndarray:
     if x.ndim != 3:
         raise ValueError(f"images must have shape (N, 28, 28), got {x.shape}")
     return (x / 255.0).astype(np.float32) if x.dtype == np.uint8 else x.astype(np.float32)
+
+
+# --- 28x28 digit images for convolutional networks ------------------------------------------------
+
+def digits_28x28(*, source: str = "auto", test_size: float = 0.25, seed: int = 0, max_shift: int = 4) -> Split:
+    """28x28 handwritten digits as images (N, 28, 28, 1) for a CNN, offline.
+
+    ``source="digits"``: scikit-learn's 1,797 8x8 digits (:func:`digits`), each enlarged to
+    20x20 by bilinear interpolation and placed in a 28x28 black canvas, centred and then moved
+    by a random shift of up to ``max_shift`` pixels in each direction (:func:`resample_digits`,
+    shifts drawn from ``np.random.default_rng(seed)``). MNIST's digits are likewise about
+    20x20 in a 28x28 frame, but these keep the 8x8 originals' blockiness: no new detail is
+    made up. The split is :func:`digits`'s with the same ``test_size`` and ``seed``, so
+    ``y_train`` equals ``digits().y_train`` and ``X_train[i]`` is ``digits().X_train[i]`` enlarged.
+
+    ``source="mnist"``: the real MNIST from ``data/mnist.npz`` (:data:`DATA_DIR`; the file Keras
+    downloads, as data/README.md shows: a NumPy ``.npz`` with uint8 arrays x_train (60000, 28, 28),
+    y_train (60000,), x_test (10000, 28, 28), y_test (10000,)), with its own fixed split
+    (``test_size``, ``seed`` and ``max_shift`` do not apply). Never downloaded: without the
+    file this raises :class:`DatasetUnavailable`.
+
+    ``source="auto"`` (the default): MNIST if ``data/mnist.npz`` exists, else the digits.
+
+    Returns
+    -------
+    Split
+        X_train (N_train, 28, 28, 1) and X_test (N_test, 28, 28, 1), float32 in [0, 1], ink
+        bright on black; y_train and y_test int64 in 0..9. Digits: 1,347 and 450 images.
+
+    Examples
+    --------
+    >>> X_train, X_test, y_train, y_test = digits_28x28(source="digits")
+    >>> X_train.shape, X_test.shape, X_train.dtype, bool((y_test == digits().y_test).all())
+    ((1347, 28, 28, 1), (450, 28, 28, 1), dtype('float32'), True)
+    """
+    check_choice(source, "source", ("auto", "digits", "mnist"))
+    if source == "mnist" or (source == "auto" and (DATA_DIR / "mnist.npz").exists()):
+        parts = mnist(download=False)
+        return Split(parts.X_train[..., None], parts.X_test[..., None], parts.y_train, parts.y_test)
+    bunch = _sk.load_digits()
+    images = resample_digits(bunch.images / 16.0, max_shift=max_shift, rng=np.random.default_rng(seed))
+    return split(images, bunch.target, test_size=test_size, seed=seed)
+
+
+def resample_digits(images, *, max_shift: int = 4, rng: np.random.Generator) -> np.ndarray:
+    """8x8 images (N, 8, 8) -> 28x28 images (N, 28, 28, 1): enlarged to 20x20, then shifted.
+
+    Each image is enlarged by bilinear interpolation with half-pixel centres, as
+    ``tf.image.resize(..., (20, 20), "bilinear")`` does: output pixel i samples the input at
+    (i + 0.5) * 8 / 20 - 0.5, clamped to the edge. It is then placed at rows and columns
+    4 + dy and 4 + dx of a zero canvas, dy and dx drawn uniformly from -max_shift..max_shift.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, 8, 8)
+    max_shift : int
+        0 to 4 (a 20x20 image fits in 28x28 with 4 pixels to spare on each side).
+    rng : np.random.Generator
+        Draws the shifts, two integers per image.
+
+    Returns
+    -------
+    ndarray of float32, shape (N, 28, 28, 1)
+
+    Examples
+    --------
+    >>> out = resample_digits(np.ones((1, 8, 8)), max_shift=0, rng=np.random.default_rng(0))
+    >>> out.shape, out.sum(), out[0, 4:24, 4:24, 0].min()       # a 20x20 square of ones
+    ((1, 28, 28, 1), np.float32(400.0), np.float32(1.0))
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3 or images.shape[1:] != (8, 8):
+        raise ValueError(f"images must have shape (N, 8, 8), got shape {images.shape}")
+    max_shift = check_int(max_shift, "max_shift")
+    if max_shift > 4:
+        raise ValueError(f"max_shift must be at most 4 (20 + 2 * 4 = 28), got {max_shift}")
+    A = _bilinear_matrix(8, 20)                                   # (20, 8)
+    big = np.einsum("ip,npq,jq->nij", A, images, A)               # (20, 8) (N, 8, 8) (20, 8) -> (N, 20, 20)
+    shifts = 4 + rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))
+    canvas = np.zeros((len(images), 28, 28, 1), dtype=np.float32)
+    for image, (dy, dx), out in zip(big, shifts, canvas):
+        out[dy:dy + 20, dx:dx + 20, 0] = image
+    return np.clip(canvas, 0.0, 1.0)
+
+
+def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in): row i holds the weights of bilinear interpolation at (i + 0.5) * n_in / n_out - 0.5."""
+    position = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+    below = np.floor(position)
+    weight = position - below                                     # how far past the cell below
+    lower = np.clip(below, 0, n_in - 1).astype(int)
+    upper = np.clip(below + 1, 0, n_in - 1).astype(int)
+    A = np.zeros((n_out, n_in))
+    np.add.at(A, (np.arange(n_out), lower), 1.0 - weight)
+    np.add.at(A, (np.arange(n_out), upper), weight)
+    return A

@@ -118,3 +118,80 @@ def test_mnist_file_with_wrong_arrays_is_named(tmp_path):
         data.mnist(path=file)
     with pytest.raises(ValueError, match="kind must be one of"):
         data.mnist(kind="cifar10")
+
+
+# --- 28x28 digits for CNNs ----------------------------------------------------------------------
+
+def find_offset(canvas, image):
+    """The (row, column) where the 20x20 ``image`` sits in the 28x28 ``canvas``, or None."""
+    for dy in range(9):
+        for dx in range(9):
+            if np.allclose(canvas[dy:dy + 20, dx:dx + 20], image, atol=1e-6):
+                return dy, dx
+    return None
+
+
+def test_digits_28x28_are_the_8x8_digits_enlarged_by_tensorflow_bilinear_and_shifted(tf):
+    # Independently of nblib's interpolation: tf.image.resize (bilinear, half-pixel centres) of
+    # each 8x8 digit to 20x20 must appear, unchanged, somewhere in its 28x28 canvas, the rest
+    # black, at most 4 pixels from the centre; the split is digits()'s.
+    small = data.digits()
+    split = data.digits_28x28(source="digits")
+    assert split.X_train.shape == (1347, 28, 28, 1) and split.X_test.shape == (450, 28, 28, 1)
+    assert split.X_train.dtype == np.float32 and 0 <= split.X_train.min() and split.X_train.max() <= 1
+    np.testing.assert_array_equal(split.y_train, small.y_train)
+    np.testing.assert_array_equal(split.y_test, small.y_test)
+    n = 40
+    enlarged = tf.image.resize(small.X_train[:n].reshape(n, 8, 8, 1), (20, 20), method="bilinear").numpy()[..., 0]
+    offsets = []
+    for canvas, image in zip(split.X_train[:n, :, :, 0], enlarged):
+        offset = find_offset(canvas, image)
+        assert offset is not None
+        assert canvas.sum() == pytest.approx(image.sum(), rel=1e-5)  # nothing outside the 20x20 image
+        offsets.append(offset)
+    assert len(set(offsets)) > 10  # shifted, and not all alike
+
+
+def test_digits_28x28_are_reproducible_and_the_shift_is_a_parameter():
+    a, b = data.digits_28x28(source="digits"), data.digits_28x28(source="digits")
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert not np.array_equal(data.digits_28x28(source="digits", seed=1).X_train, a.X_train)
+    centred = data.digits_28x28(source="digits", max_shift=0).X_train
+    assert not centred[:, :4].any() and not centred[:, 24:].any()  # the 20x20 image at rows/cols 4..23
+    assert not centred[:, :, :4].any() and not centred[:, :, 24:].any()
+    with pytest.raises(ValueError, match="max_shift must be at most 4"):
+        data.digits_28x28(source="digits", max_shift=5)
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 8, 8\), got shape \(3, 64\)"):
+        data.resample_digits(np.zeros((3, 64)), rng=np.random.default_rng(0))
+
+
+def test_resample_digits_interpolates_a_ramp_linearly():
+    # bilinear interpolation reproduces a linear function exactly away from the edges:
+    # pixel i of the 20 samples the 8 at u = (i + 0.5) * 8/20 - 0.5, so a ramp 0..7 becomes u
+    ramp = np.tile(np.arange(8.0) / 7, (1, 8, 1))           # (1, 8, 8), value = column / 7
+    out = data.resample_digits(ramp, max_shift=0, rng=np.random.default_rng(0))[0, 4:24, 4:24, 0]
+    u = (np.arange(20) + 0.5) * 0.4 - 0.5
+    np.testing.assert_allclose(out[10, 2:18], u[2:18] / 7, atol=1e-6)
+    np.testing.assert_allclose(out[:, 0], 0.0, atol=1e-7)  # clamped at the edge: u < 0 samples column 0
+    np.testing.assert_allclose(out[:, 19], 1.0, atol=1e-6)
+
+
+def test_digits_28x28_take_mnist_from_data_when_it_is_there(tmp_path, monkeypatch, keras):
+    def no_download(*args, **kwargs):
+        raise AssertionError("digits_28x28 must never download")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", no_download)
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+    assert data.digits_28x28().X_train.shape == (1347, 28, 28, 1)  # no file: the digits
+    with pytest.raises(data.DatasetUnavailable, match="mnist is not available"):
+        data.digits_28x28(source="mnist")
+    fake_mnist(tmp_path / "mnist.npz")
+    split = data.digits_28x28()  # "auto" finds the file
+    assert split.X_train.shape == (6, 28, 28, 1) and split.X_test.shape == (3, 28, 28, 1)
+    assert split.X_train.dtype == np.float32 and split.y_train.dtype == np.int64
+    with np.load(tmp_path / "mnist.npz") as raw:
+        np.testing.assert_allclose(split.X_test[..., 0] * 255, raw["x_test"], atol=1e-3)
+    assert data.digits_28x28(source="digits").X_train.shape == (1347, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"source must be one of \['auto', 'digits', 'mnist'\], got 'cifar'"):
+        data.digits_28x28(source="cifar")
+

@@ -78,7 +78,7 @@ def check_op(op_forward, op_backward, inputs, *, hyper=None, tf_forward=None, se
             args = list(inputs)
             args[i] = value
             return np.sum(dout * op_forward(*args, **hyper)[0])
-        assert_gradient_checks(f, x, np.asarray(g))
+        assert_gradient_checks(f, x, np.asarray(g), tol=tol)
 
     # (b) TensorFlow's automatic differentiation of the same forward
     if tf_forward is not None:
