@@ -11,7 +11,12 @@ One module per topic, added week by week:
   ``op_backward`` -> gradients), the layers that wrap them, the losses, and ``Sequential``
 - ``optim``: SGD, momentum, Nesterov, RMSProp, Adam and AdamW, in Keras's conventions
 - ``schedules``: learning-rate schedules (step, exponential, cosine, warm-up)
-- ``training``: ``fit``, the one mini-batch training loop, with callbacks and early stopping
+- ``training``: ``fit``, the one mini-batch training loop, with callbacks, early stopping and L2
+- ``init``: weight initializers (zeros, random, LeCun, Glorot, He) with Keras's fans
+- ``regularization``: L2 penalty, dropout, gradient clipping, shifted-digit augmentation
+- ``norm``: batch, layer and group normalization, forward and backward
+- ``conv``: 2-D convolution and pooling, as loops to read and vectorised to use
+- ``recurrent``: simple RNN, LSTM and GRU cells and backpropagation through time
 - ``homework``: nblib's answers in the homeworks' own signatures, to stand in for a student's
   earlier exercise while a later one is tested
 - ``gradcheck``: numerical gradients and relative error
@@ -24,9 +29,9 @@ The core is plain numpy. Names are looked up in registries (``activations.get("r
 ``optim.get("adam")``), one canonical name per entry. Nothing here imports TensorFlow at import time.
 """
 
-from nblib import (activations, checks, gradcheck, homework, layers, losses, mlp, optim, perceptron, schedules,
-                   training)
+from nblib import (activations, checks, conv, gradcheck, homework, init, layers, losses, mlp, norm, optim,
+                   perceptron, recurrent, regularization, schedules, training)
 
 __version__ = "0.1.0"
-__all__ = ["activations", "checks", "gradcheck", "homework", "layers", "losses", "mlp", "optim", "perceptron",
-           "schedules", "training"]
+__all__ = ["activations", "checks", "conv", "gradcheck", "homework", "init", "layers", "losses", "mlp", "norm",
+           "optim", "perceptron", "recurrent", "regularization", "schedules", "training"]

@@ -22,12 +22,19 @@ module             operations                             layer
 ``dense``          ``dense_forward``, ``dense_backward``  :class:`Dense`
 ``activation``     ``activation_forward``, ``..._backward``  :class:`Activation`
 ``flatten``        ``flatten_forward``, ``..._backward``  :class:`Flatten`
+``dropout``        ``regularization.dropout_forward``...  :class:`Dropout`
+``batchnorm``      ``norm.batchnorm_forward``, ...        :class:`BatchNorm`
+``conv``           ``conv.conv2d_forward``, ``maxpool_``  :class:`Conv2D`, :class:`MaxPool2D`,
+                   ``forward``, ``avgpool_forward``, ...  :class:`AvgPool2D`
+``recurrent``      ``recurrent.rnn_forward``,             :class:`SimpleRNN`, :class:`LSTM`,
+                   ``lstm_forward``, ``gru_forward``, ... :class:`GRU`
 ``loss``           ``softmax_cross_entropy``, ...         :class:`SoftmaxCrossEntropy`, ...
 ``sequential``                                            :class:`Sequential`
 =================  =====================================  ======================================
 
-Each new week adds a module here with its pair and its layer (dropout, normalization,
-convolution, recurrent cells, attention), and nothing else changes.
+The operations of a topic with a module of its own (``nblib.regularization``, ``nblib.norm``,
+``nblib.conv``, ``nblib.recurrent``) live there; the layer modules here wrap them. Each new
+week adds its pair and its layer (attention is next), and nothing else changes.
 
 >>> import numpy as np
 >>> from nblib import layers
@@ -46,12 +53,17 @@ from nblib.layers.loss import (LOSSES, MeanSquaredError, SigmoidCrossEntropy, So
                                mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
                                softmax_cross_entropy_backward)
 from nblib.layers.sequential import Sequential
+from nblib.layers.batchnorm import BatchNorm
+from nblib.layers.conv import AvgPool2D, Conv2D, MaxPool2D
+from nblib.layers.dropout import Dropout
+from nblib.layers.recurrent import GRU, LSTM, SimpleRNN
 
 __all__ = [
     "Layer", "Sequential",
     "dense_forward", "dense_backward", "DenseCache", "Dense", "glorot_uniform",
     "activation_forward", "activation_backward", "ActivationCache", "Activation",
     "flatten_forward", "flatten_backward", "FlattenCache", "Flatten",
+    "Dropout", "BatchNorm", "Conv2D", "MaxPool2D", "AvgPool2D", "SimpleRNN", "LSTM", "GRU",
     "softmax_cross_entropy", "softmax_cross_entropy_backward", "sigmoid_cross_entropy", "mean_squared_error",
     "SoftmaxCrossEntropy", "SigmoidCrossEntropy", "MeanSquaredError", "LOSSES",
 ]
