@@ -1,10 +1,13 @@
 """The grader's hands inside a student's kernel.
 
 While a homework is graded, its test cells run in the grader's own process, never in the
-student's kernel; they reach the student's functions through this module. Each request
-arrives as one ``handle(json)`` call and answers with one display message of type
-:data:`MIME`. A student's code can break this module, but that only breaks its own
-answers: every verdict is reached in the grader, on values decoded by :mod:`autograder.codec`.
+student's kernel; they reach the student's functions through this module. For each test
+cell the grader runs ``serve(address)`` in the kernel: it connects (once per kernel) to the
+socket the grader has bound in the kernel's socket folder and answers one request after
+another, ``{"id": 7, "op": "call", "args": {...}}`` -> ``{"id": 7, "ok": ...}`` or
+``{"id": 7, "error": ...}``, until the grader sends ``{"op": "done"}``. A student's code can
+break this module, but that only breaks its own answers: every verdict is reached in the
+grader, on values decoded by :mod:`autograder.codec`.
 """
 
 from __future__ import annotations
@@ -18,20 +21,30 @@ import numpy as np
 
 from autograder import codec
 
-MIME = "application/vnd.nnf-grader+json"
-
 _objects: dict[int, object] = {}  # handle -> object that is not plain data
+_line = None                      # the connection to the grader, made by the first serve()
 
 
-def handle(request: str) -> None:
-    from IPython.display import publish_display_data
+def serve(address: str) -> None:
+    """Answer the grader's requests on ``address`` until it says it is done."""
+    global _line
+    if _line is None:
+        import zmq
+        _line = zmq.Context.instance().socket(zmq.PAIR)
+        _line.connect(address)
+    while True:
+        message = json.loads(_line.recv())
+        if message.get("op") == "done":
+            return
+        _line.send(_answer(message))
 
-    message = json.loads(request)
+
+def _answer(message: dict) -> bytes:
     try:
-        reply = {"ok": _OPS[message["op"]](**message["args"])}
+        reply = {"id": message["id"], "ok": _OPS[message["op"]](**message["args"])}
+        return json.dumps(reply).encode()
     except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too: report, don't die
-        reply = {"error": _describe_error(error)}
-    publish_display_data({MIME: reply})
+        return json.dumps({"id": message.get("id"), "error": _describe_error(error)}).encode()
 
 
 def _ref(value) -> dict:

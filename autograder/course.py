@@ -30,6 +30,7 @@ class Course:
         for name, value in self.options.items():  # e.g. {"timeout": 10, "sandbox": False}
             setattr(self.config.SafeExecute, name, value)
         self.notes = Notes(self.config.SafeExecute.notes_dir)
+        self._graded: dict[str, list[str]] = {}
 
     @cached_property
     def api(self):
@@ -54,13 +55,20 @@ class Course:
         return sorted(p.name for p in (self.dir / RELEASE / week).glob("*.ipynb"))
 
     def graded(self, week: str) -> list[str]:
-        """The released notebooks of a week that carry graded cells (usually homework.ipynb)."""
+        """The released notebooks of a week that carry graded cells (usually homework.ipynb);
+        read once per Course (a grading worker keeps one for all its submissions)."""
         import nbformat
 
         def has_grades(path: Path) -> bool:
             return any(c.get("metadata", {}).get("nbgrader", {}).get("grade")
                        for c in nbformat.read(path, as_version=4).cells)
-        return [name for name in self.released(week) if has_grades(self.dir / RELEASE / week / name)]
+        if week not in self._graded:
+            self._graded[week] = [name for name in self.released(week) if has_grades(self.dir / RELEASE / week / name)]
+        return list(self._graded[week])
+
+    def released_again(self, week: str) -> None:
+        """The week was released again: read its notebooks afresh."""
+        self._graded.pop(week, None)
 
     def submitted(self, student: str, week: str) -> Path:
         return self.workdir / "submitted" / student / week

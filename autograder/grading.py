@@ -11,8 +11,11 @@ Step by step, for one student's week, and the module that does each step:
 3. **In the gradebook** (:func:`ensure_in_gradebook`): a week nbgrader has not seen is
    released first (``release``), so the gradebook holds the instructor's cells; each student
    is added before the workers start.
-4. **Graded in a worker** (:func:`autograde_all`): several submissions at once, each in a
-   fresh process with a memory cap; a worker that dies costs only its own submission.
+4. **Graded in a worker** (:func:`autograde_all`): several submissions at once, in worker
+   processes with a memory cap; a worker that dies costs only its own submission. A worker
+   is warmed once (:func:`_worker_start`: nbgrader and the test cells' imports loaded, a
+   sandboxed kernel launched) and grades one submission after another, each with a fresh
+   kernel (launched while the one before was graded) and the grader's state put back.
 5. **Autograded by nbgrader** (``course.api.autograde``), with the steps ``config`` puts in
    place of its own (``preprocessors``): every cell's flags come from the gradebook
    (``RestoreFlags``); ``SafeExecute`` runs the student's cells in a ``kernel`` boxed by
@@ -27,6 +30,7 @@ Step by step, for one student's week, and the module that does each step:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -152,8 +156,12 @@ def autograde_all(course: Course, todo, jobs: int, grade=None):
                 else:
                     yield key, result
             started = {tuple(json.loads(p.read_text())) for p in began.iterdir() if not p.name.startswith(".")}
-            remaining = [key for key in broken if key not in started]
+            unstarted = [key for key in broken if key not in started]
             alone += [key for key in broken if key in started]
+            # A pool that broke before any submission began (a worker that cannot even start)
+            # would break again: grade those one at a time too, rather than round and round.
+            remaining = unstarted if len(unstarted) < len(remaining) else []
+            alone += unstarted if not remaining else []
         for key in alone:
             for _, result in _grade_in_pool(course, [key], 1, began, grade):
                 yield key, result or {"success": False, "seconds": 0.0,
@@ -164,10 +172,14 @@ def autograde_all(course: Course, todo, jobs: int, grade=None):
 
 
 def _grade_in_pool(course: Course, keys, jobs: int, began, grade=None):
-    """(key, result) for each key; result None when its worker process died."""
-    arguments = {key: (grade or autograde, course.dir, course.workdir, course.options, *key) for key in keys}
+    """(key, result) for each key; result None when its worker process died.
+
+    Workers take the submissions in order, so each of the first len(keys) - jobs can have
+    its worker launch a kernel for the next one while it is graded."""
+    arguments = {key: (grade or autograde, course.dir, course.workdir,
+                       {**course.options, "prestart": i < len(keys) - jobs}, *key) for i, key in enumerate(keys)}
     with ProcessPoolExecutor(min(jobs, len(keys)), mp_context=get_context("spawn"), initializer=_worker_start,
-                             initargs=(began,)) as pool:
+                             initargs=(began, warm_up(course, keys))) as pool:
         futures = {pool.submit(_in_worker, *args): key for key, args in arguments.items()}
         for future in as_completed(futures):
             try:
@@ -181,12 +193,43 @@ def _grade_in_pool(course: Course, keys, jobs: int, began, grade=None):
 _began: Path | None = None  # in a worker: the folder where it says which submission it is on
 
 
-def _worker_start(began: Path) -> None:
+def warm_up(course: Course, keys) -> dict:
+    """What a worker loads before its first submission: a kernel with the course's limits
+    (when sandboxed) and the modules the weeks' test cells import."""
+    from autograder.preprocessors import SafeExecute
+
+    settings = SafeExecute(config=course.config)  # as configured, with the defaults filled in
+    return {"limits": settings.limits() if settings.sandbox else None, "timeout": settings.timeout,
+            "imports": sorted(set().union(*(test_imports(course, week) for week in {w for _, w in keys})))}
+
+
+def test_imports(course: Course, week: str) -> set[str]:
+    """The top-level modules the week's autograded test cells import (from the gradebook)."""
+    from autograder.preprocessors import instructor_cells
+    from autograder.trusted import imported_modules
+
+    return set().union(*(imported_modules(source) for notebook in course.graded(week)
+                         for source in instructor_cells(course.config.CourseDirectory.db_url,
+                                                        Path(notebook).stem, week).tests.values()))
+
+
+def _worker_start(began: Path, warm: dict) -> None:
+    """Set the worker's memory cap, then load once what every submission needs."""
     global _began
     _began = began
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     soft = GRADER_MEMORY if hard == resource.RLIM_INFINITY else min(GRADER_MEMORY, hard)
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))  # kernels set their own below `hard`
+    quiet_environment()
+    from autograder import kernel, trusted
+    if warm["limits"] is not None:
+        with contextlib.suppress(Exception):  # no spare: the first submission starts its own kernel
+            kernel.launch_spare(warm["limits"], warm["timeout"])  # it boots while the rest loads
+    import nbgrader.converters  # noqa: F401 - loaded once per worker, not once per submission
+
+    import autograder.preprocessors  # noqa: F401
+    trusted.preload(warm["imports"])
+    trusted.GraderState.remember()
 
 
 def _in_worker(grade, course_dir, workdir, options, student, week) -> dict:
@@ -199,14 +242,29 @@ def _in_worker(grade, course_dir, workdir, options, student, week) -> dict:
 
 def autograde(course_dir: Path, workdir: Path, options: dict, student: str, week: str) -> dict:
     """Grade one submission with nbgrader (in a worker process): steps 5 above."""
+    from autograder.trusted import GraderState
+
     quiet_environment()
     start = time.perf_counter()
-    course = Course(course_dir, workdir, options)
+    GraderState.restore()  # nothing a test cell of the submission before changed is seen by this one
+    course = _course(course_dir, workdir, options)
     if any((course.submitted(student, week) / name).is_file() for name in course.graded(week)):
         result = course.api.autograde(week, student, force=True, create=True)
     else:
         result = _zero_without_notebooks(course, student, week)
     return {**result, "seconds": time.perf_counter() - start}
+
+
+_courses: dict = {}  # in a worker: one Course (and nbgrader API) per course, workdir and options
+
+
+def _course(course_dir: Path, workdir: Path, options: dict) -> Course:
+    key = (str(course_dir), str(workdir), tuple(sorted((k, v) for k, v in options.items() if k != "prestart")))
+    if key not in _courses:
+        _courses[key] = Course(course_dir, workdir, options)
+    course = _courses[key]
+    course.config.SafeExecute.prestart = bool(options.get("prestart"))
+    return course
 
 
 def _zero_without_notebooks(course: Course, student: str, week: str) -> dict:

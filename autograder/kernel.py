@@ -8,11 +8,18 @@ that cell: the kernel is restarted and the cells that had finished are run again
 before grading goes on. Replays count against the submission's budget, so cells that each
 stay just under the cell limit cannot stall the class.
 
+Requests travel on a line of their own, not as execute requests (about 5 ms each). The
+grader binds a ZeroMQ ``PAIR`` socket in the kernel's private socket folder before any
+student code runs; for each test cell, one execute request starts ``agent.serve``, which
+connects to it and answers requests (``{"id", "op", "args"}`` -> ``{"id", "ok" | "error"}``,
+JSON of :mod:`autograder.codec`'s plain data) until the grader says ``done``. The student's
+prints during the calls still arrive on IOPub as that execute request's output.
+
 What the kernel sends is untrusted. Outputs are rebuilt field by field from the message
-(a message that does not fit is dropped and counted, never raised); while the grader waits
-on a request, only capped ``stream`` text and the agent's one reply are taken, never an
-``execute_result``, ``error`` or display; and no message over ``MAX_MESSAGE_BYTES`` is even
-received.
+(a message that does not fit is dropped and counted, never raised); while a test cell
+talks to the agent, only capped ``stream`` text is taken from IOPub, never an
+``execute_result``, ``error`` or display, and a reply counts only with the id of the
+request it answers; no message over ``MAX_MESSAGE_BYTES`` is even received.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import os
 import queue
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,14 +39,29 @@ import zmq
 from jupyter_client import KernelManager
 from nbformat.v4 import new_output
 
-from autograder.agent import MIME
-from autograder.sandbox import HOME, Limits, Sandbox, TaskCgroup, socket_dir
+from autograder.sandbox import HOME, NOT_COPIED, Limits, Sandbox, TaskCgroup, socket_dir
 
 # exit() would end the kernel once its cell is over, blaming the next cell: make it harmless.
 SETUP = "get_ipython().ask_exit = lambda: print('exit() is switched off while your notebook is graded')"
 MAX_OUTPUT_BYTES = 100_000         # text a cell may print before the rest is cut (one line counts too)
 MAX_MESSAGE_BYTES = 128 * 2**20    # a larger message from the kernel is refused by ZeroMQ
 IDLE_GRACE = 2.0                   # seconds to wait for "idle" once the shell channel says the code is done
+COPY_IN = "__import__('autograder.sandbox').sandbox.copy_in()"  # a spare kernel's first step
+SERVE = "__import__('autograder.agent').agent.serve({address!r})"  # one execute request per test cell
+TOO_LARGE = (f"your code sent a message larger than the grader accepts ({MAX_MESSAGE_BYTES // 2**20} MiB), "
+             f"which cut its line to the grader")
+LINE_CUT = (f"the line between your kernel and the grader was cut: a value larger than the grader accepts "
+            f"({MAX_MESSAGE_BYTES // 2**20} MiB), or your code closed it")
+NO_ANSWER = ("no answer from your kernel (did your code replace or break Python's machinery, e.g. builtins, "
+             "sys.modules or the grader's agent?)")
+
+
+DIED = ("your code ended the Python process (os._exit, exit(), a crash, or more memory than the grader "
+        "allows)")
+
+
+def _grader_error(why: str) -> dict:
+    return {"error": {"ename": "GraderError", "module": "", "evalue": why, "traceback": []}}
 
 
 class KernelDied(Exception):
@@ -134,35 +157,81 @@ class StudentKernel:
         self.budget, self.ends = budget, time.monotonic() + budget
         self.env = env or {}
         self.history: list[str] = []  # cells that ran to the end, replayed after a restart
+        self.staged = False           # whether ``folder`` is the grader's own copy (a spare's), removed at the end
         self.manager = self.client = self.sockets = self.cgroup = None
+        self.line = self.line_events = None  # the agent's socket, and its connection events
+        self.session = None                  # the execute request in which the agent serves, if any
+        self.sequence = 0                    # the id of the last request sent
         self.malformed = 0  # messages from the kernel that the grader dropped
 
     # --- life cycle ----------------------------------------------------------------------
+    @classmethod
+    def spare(cls, limits: Limits, timeout: float) -> "StudentKernel":
+        """A sandboxed kernel launched now, for a submission to come (:meth:`take`): its
+        Python boots while the grader is busy with another submission."""
+        kernel = cls(Path(tempfile.mkdtemp(prefix="nnf-spare-")), limits, timeout)
+        kernel.staged = True
+        kernel.launch()
+        return kernel
+
+    def take(self, folder: Path, budget: float) -> None:
+        """Give this spare kernel the submission in ``folder``: its files are copied in (as a
+        fresh kernel's are at start) and its time budget starts now."""
+        shutil.copytree(folder, self.folder, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*NOT_COPIED))
+        self.budget, self.ends = budget, time.monotonic() + budget
+        self.ready()
+        self._execute(COPY_IN, 60, Outputs(limit=0), replaying=True)
+
     def start(self) -> None:
+        self.launch()
+        self.ready()
+
+    def launch(self) -> None:
+        """Start the kernel's process and bind the agent's socket; :meth:`ready` waits for it."""
         sockets = socket_dir()
         self.sockets, self.cgroup = sockets, None
-        sandbox = None
-        if self.limits is not None:
-            if os.geteuid() == 0:
-                self.cgroup = TaskCgroup.create(sockets.name, self.limits.tasks)
-            sandbox = Sandbox(self.folder, sockets, self.limits, self.cgroup)
         manager = _SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"),
                                           connection_file=str(sockets / "kernel.json"))
-        manager.sandbox = sandbox
         manager.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)  # for every socket made from here on
         self.manager = manager
         try:
+            if self.limits is not None:
+                if os.geteuid() == 0:
+                    self.cgroup = TaskCgroup.create(sockets.name, self.limits.tasks)
+                manager.sandbox = Sandbox(self.folder, sockets, self.limits, self.cgroup)
+            sandbox = manager.sandbox
             manager.start_kernel(cwd=str(sockets if sandbox else self.folder), env=self._environment(),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.client = manager.client(context=manager.context)  # with its size limit
             self.client.start_channels()
+        except Exception as error:  # noqa: BLE001 - whatever it was, this kernel is no use
+            self.stop()
+            raise KernelDied(f"the kernel did not start: {error}") from None
+        self._open_line()
+
+    def ready(self) -> None:
+        """Wait until the launched kernel answers, and make it ready for the student's cells."""
+        try:
             self.client.wait_for_ready(timeout=60)
         except Exception as error:  # noqa: BLE001 - whatever it was, this kernel is no use
             self.stop()
             raise KernelDied(f"the kernel did not start: {error}") from None
         self._execute(SETUP, 60, Outputs(limit=0), replaying=True)
 
+    def _open_line(self) -> None:
+        """Bind the agent's socket before any student code runs, so that none can bind it first."""
+        self.line = self.manager.context.socket(zmq.PAIR)  # with the context's size limit
+        self.line.linger = 0
+        self.line_events = self.line.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self.line.bind(f"ipc://{self.sockets}/agent")
+        self.session = None
+
     def stop(self) -> None:
+        if self.line is not None:
+            self.line.disable_monitor()
+            self.line_events.close(linger=0)
+            self.line.close(linger=0)
+            self.line = self.line_events = self.session = None
         if self.manager is not None:
             if self.client is not None:
                 self.client.stop_channels()
@@ -173,6 +242,12 @@ class StudentKernel:
         if self.cgroup is not None:
             TaskCgroup.remove(self.cgroup)
             self.cgroup = None
+
+    def close(self) -> None:
+        """Stop the kernel for good, and remove the spare's copy of the submission."""
+        self.stop()
+        if self.staged:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def recover(self) -> None:
         """A fresh kernel in the state the finished cells left: replay them, dropping any that fail now."""
@@ -206,47 +281,143 @@ class StudentKernel:
         return outputs
 
     def request(self, op: str, deadline: float, outputs: Outputs, **args):
-        """Ask the agent for something; returns the reply dict (``ok`` or ``error``)."""
-        code = f"__import__('autograder.agent').agent.handle({json.dumps({'op': op, 'args': args})!r})"
-        replies = []
-        self._guarded(code, max(deadline - time.monotonic(), 0.1), outputs, replies)
-        if len(replies) != 1 or not isinstance(replies[0], dict):
-            why = ("no answer from your kernel (did your code replace or break Python's machinery, e.g. builtins "
-                   "or IPython's display?)") if not replies else "your kernel answered more than once"
-            return {"error": {"ename": "GraderError", "module": "", "evalue": why, "traceback": []}}
-        return replies[0]
+        """Ask the agent for something; returns the reply dict (``ok`` or ``error``).
 
-    def _guarded(self, code: str, timeout: float, outputs: Outputs, replies=None) -> None:
-        """Run ``code``; after a timeout or a death, restart (and replay) before raising."""
+        The first request opens a session (``agent.serve`` in an execute request); it stays
+        open for the next requests until :meth:`end_session` (a test cell's end, or a cell)."""
+        deadline = min(deadline, self.ends)
         try:
-            self._execute(code, timeout, outputs, replies=replies)
+            if self.session is None:
+                self._check_budget()
+                self.session = self.client.execute(SERVE.format(address=f"ipc://{self.sockets}/agent"),
+                                                   store_history=False, allow_stdin=False)
+            self.sequence += 1
+            message = json.dumps({"id": self.sequence, "op": op, "args": args}).encode()
+            if not self._wait_on_line(zmq.POLLOUT, deadline, outputs):  # until the agent has connected
+                return _grader_error(NO_ANSWER)
+            self.line.send(message)
+            while self._wait_on_line(zmq.POLLIN, deadline, outputs):
+                reply = self._receive()
+                if reply is not None and reply.get("id") == self.sequence:
+                    return reply
+            return _grader_error(NO_ANSWER)
         except (CellTimeout, KernelDied):
             self.recover()
             raise
 
-    def _execute(self, code: str, timeout: float, outputs: Outputs, replaying=False, replies=None) -> None:
+    def end_session(self, deadline: float, outputs: Outputs) -> None:
+        """Tell the agent to stop serving, and take the session's last prints."""
+        if self.session is None:
+            return
+        session, self.session = self.session, None
+        if self.line.poll(0, zmq.POLLOUT):
+            self.line.send(b'{"op": "done"}')
+        self._guarded_wait(session, max(deadline - time.monotonic(), 0.1), outputs, request=True)
+
+    def _receive(self) -> dict | None:
+        """The next message on the line, if it is a dict; anything else is dropped and counted."""
+        try:
+            reply = json.loads(self.line.recv(zmq.NOBLOCK))
+        except (zmq.Again, ValueError, UnicodeDecodeError):
+            reply = None
+        if not isinstance(reply, dict):
+            self.malformed += 1
+            return None
+        return reply
+
+    def _wait_on_line(self, event: int, deadline: float, outputs: Outputs) -> bool:
+        """Wait until the line can ``event`` (POLLIN, POLLOUT), taking the session's prints
+        meanwhile; False when the session has ended without it (the agent is not serving)."""
+        iopub = self.client.iopub_channel.socket
+        poller = zmq.Poller()
+        poller.register(self.line, event)
+        poller.register(iopub, zmq.POLLIN)
+        poller.register(self.line_events, zmq.POLLIN)
+        while True:
+            remaining = deadline - time.monotonic()
+            self._check_time(remaining, deadline, self.timeout)
+            ready = dict(poller.poll(int(min(remaining, 0.5) * 1000) + 1))
+            if ready.get(self.line, 0) & event:
+                return True
+            if self.line_events in ready:  # the agent's end of the line closed: its process ended, or not
+                self.line_events.recv_multipart()
+                raise KernelDied(DIED if self._ends_within(IDLE_GRACE) else LINE_CUT)
+            if iopub in ready and self._drain(self.session, outputs):
+                self.session = None  # the agent stopped serving: the next request starts it again
+                return False
+            elif not ready and not self.manager.is_alive():
+                raise KernelDied(DIED)
+
+    def _ends_within(self, seconds: float) -> bool:
+        """Whether the kernel's process ends within ``seconds`` (a dying process closes its
+        sockets a moment before it can be seen to have ended)."""
+        ends = time.monotonic() + seconds
+        while self.manager.is_alive():
+            if time.monotonic() > ends:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def _drain(self, msg_id: str, outputs: Outputs) -> bool:
+        """File every IOPub message waiting; True when one says ``msg_id`` has finished."""
+        finished = False
+        while True:
+            try:
+                msg = self.client.get_iopub_msg(timeout=0)
+            except queue.Empty:
+                return finished
+            except Exception:  # noqa: BLE001 - a message that does not even parse
+                self.malformed += 1
+                continue
+            try:
+                finished |= self._take(msg, msg_id, outputs, replaying=False, request=True)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                self.malformed += 1
+
+    def _guarded(self, code: str, timeout: float, outputs: Outputs) -> None:
+        """Run ``code``; after a timeout or a death, restart (and replay) before raising."""
+        self.end_session(time.monotonic() + timeout, Outputs(limit=0))  # the agent must be done serving first
+        self._check_budget()
+        self._guarded_wait(self.client.execute(code, store_history=True, allow_stdin=False), timeout, outputs)
+
+    def _guarded_wait(self, msg_id: str, timeout: float, outputs: Outputs, request=False) -> None:
+        try:
+            self._wait(msg_id, timeout, outputs, request=request)
+        except (CellTimeout, KernelDied):
+            self.recover()
+            raise
+
+    def _execute(self, code: str, timeout: float, outputs: Outputs, replaying=False) -> None:
+        self._check_budget()
+        self._wait(self.client.execute(code, store_history=not replaying, allow_stdin=False), timeout, outputs,
+                   replaying=replaying)
+
+    def _check_budget(self) -> None:
         if time.monotonic() >= self.ends:
             self.stop()
             raise OutOfTime(self._out_of_time())
-        msg_id = self.client.execute(code, store_history=replies is None, allow_stdin=False)
+
+    def _check_time(self, remaining: float, deadline: float, timeout: float) -> None:
+        if remaining <= 0:
+            if deadline >= self.ends:
+                self.stop()
+                raise OutOfTime(self._out_of_time())
+            raise CellTimeout(f"your code was stopped after {timeout:.0f} s")
+
+    def _wait(self, msg_id: str, timeout: float, outputs: Outputs, replaying=False, request=False) -> None:
+        """Take ``msg_id``'s outputs until the kernel says it is idle again."""
         deadline = min(time.monotonic() + timeout, self.ends)
         replied = None  # when the shell channel said the code had finished
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if deadline >= self.ends:
-                    self.stop()
-                    raise OutOfTime(self._out_of_time())
-                raise CellTimeout(f"your code was stopped after {timeout:.0f} s")
+            self._check_time(remaining, deadline, timeout)
             if replied is not None and time.monotonic() - replied > IDLE_GRACE:  # "idle" was lost
-                raise KernelDied(f"your code sent a message larger than the grader accepts "
-                                 f"({MAX_MESSAGE_BYTES // 2**20} MiB), which cut its line to the grader")
+                raise KernelDied(TOO_LARGE)
             try:
                 msg = self.client.get_iopub_msg(timeout=min(remaining, 0.5))
             except queue.Empty:
                 if not self.manager.is_alive():
-                    raise KernelDied("your code ended the Python process (os._exit, exit(), a crash, or more "
-                                     "memory than the grader allows)") from None
+                    raise KernelDied(DIED) from None
                 if replied is None and self._finished(msg_id):
                     replied = time.monotonic()
                 continue
@@ -254,7 +425,7 @@ class StudentKernel:
                 self.malformed += 1
                 continue
             try:
-                if self._take(msg, msg_id, outputs, replaying, replies):
+                if self._take(msg, msg_id, outputs, replaying, request):
                     return
             except (KeyError, TypeError, ValueError, AttributeError):
                 self.malformed += 1
@@ -273,17 +444,15 @@ class StudentKernel:
                 return True
 
     @staticmethod
-    def _take(msg, msg_id, outputs: Outputs, replaying: bool, replies) -> bool:
+    def _take(msg, msg_id, outputs: Outputs, replaying: bool, request: bool) -> bool:
         """File one IOPub message; True when it says the code has finished."""
         if msg["parent_header"].get("msg_id") != msg_id:
             return False
         kind, content = msg["msg_type"], msg["content"]
         if kind == "status":
             return content["execution_state"] == "idle"
-        if replies is not None:  # a request: the agent's reply, and the student's prints
-            if kind == "display_data" and MIME in content["data"]:  # only the first is kept
-                replies.append(None if replies else content["data"][MIME])
-            elif kind == "stream":
+        if request:  # the agent serving: the student's prints only
+            if kind == "stream":
                 outputs.add_output(output_from(kind, content))
         elif kind in ("stream", "display_data", "execute_result", "error") and not replaying:
             outputs.add_output(output_from(kind, content))
@@ -291,3 +460,53 @@ class StudentKernel:
 
     def _out_of_time(self) -> str:
         return f"your notebook used up the grader's time budget of {self.budget:.0f} s; nothing more of it was run"
+
+
+# --- one spare kernel per grading worker -------------------------------------------------------------
+
+_spare: StudentKernel | None = None  # launched for the next submission this process grades
+
+
+def kernel_for(folder: Path, limits: Limits, timeout: float, budget: float) -> StudentKernel:
+    """A ready sandboxed kernel holding the submission in ``folder``: the spare launched
+    ahead of time when there is one with these settings, otherwise a new one."""
+    global _spare
+    spare, _spare = _spare, None
+    if spare is not None and (spare.limits, spare.timeout) == (limits, timeout):
+        try:
+            spare.take(folder, budget)
+            return spare
+        except (KernelDied, OutOfTime, CellTimeout):
+            pass
+    if spare is not None:
+        spare.close()
+    kernel = StudentKernel(folder, limits, timeout, budget)
+    kernel.start()
+    return kernel
+
+
+def launch_spare(limits: Limits, timeout: float) -> None:
+    """Launch a kernel now for the next submission (see :func:`kernel_for`)."""
+    global _spare
+    if _spare is None:
+        if not _spare_closes_at_exit:
+            _close_spare_at_exit()
+        _spare = StudentKernel.spare(limits, timeout)
+
+
+_spare_closes_at_exit = False
+
+
+def _close_spare_at_exit() -> None:
+    """A worker process of multiprocessing ends without running atexit; its finalizers do run."""
+    global _spare_closes_at_exit
+    from multiprocessing import util
+    util.Finalize(None, close_spare, exitpriority=10)
+    _spare_closes_at_exit = True
+
+
+def close_spare() -> None:
+    global _spare
+    if _spare is not None:
+        _spare.close()
+        _spare = None

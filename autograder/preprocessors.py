@@ -8,6 +8,7 @@ nbgrader's Execute) and :class:`StderrIsNotFailure`. For feedback: :class:`HideH
 from __future__ import annotations
 
 import ast
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,10 @@ from traitlets import Bool, Float, Int, Unicode
 from autograder import markers
 from autograder.config import BUDGET, CELL_TIMEOUT
 from autograder.inert import markdown_text
-from autograder.kernel import CellTimeout, KernelDied, OutOfTime, StudentKernel
+from autograder.kernel import CellTimeout, KernelDied, OutOfTime, StudentKernel, kernel_for, launch_spare
 from autograder.notes import Notes
 from autograder.sandbox import NOT_COPIED, Limits, unavailable_reason
-from autograder.trusted import TrustedTests, preload
+from autograder.trusted import TrustedTests, imported_modules, preload
 
 MISSING_CELL = "was missing from the submission"
 
@@ -51,26 +52,34 @@ class SafeExecute(NbGraderPreprocessor):
     cpu = Int(Limits.cpu, help="CPU seconds per kernel process").tag(config=True)
     disk = Int(Limits.disk, help="bytes the kernel may keep in its working folder").tag(config=True)
     tasks = Int(Limits.tasks, help="processes and threads the kernel may run at once").tag(config=True)
+    prestart = Bool(False, help="launch the next submission's kernel while this one is graded").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         student, week, notebook = info["student"], info["assignment"], info["notebook"]
         cells = instructor_cells(info["db_url"], notebook, week)
-        ready = preload(cells.tests.values())  # TensorFlow loads while the student's cells run
+        ready = preload(set().union(*map(imported_modules, cells.tests.values())))  # loads while the student's cells run
         folder = Path(resources["metadata"]["path"])
         notes = []
         if self.sandbox:
-            limits = self._limits()
+            reason = unavailable_reason()
+            if reason:
+                raise RuntimeError(f"cannot sandbox student code: {reason}. Fix that, or grade with "
+                                   f"--no-sandbox on a machine where student code may read your files.")
+            limits = self.limits()
             notes += _left_out(folder, limits.disk)
+            kernel = kernel_for(folder, limits, self.timeout, self.budget)  # the spare, when there is one
+            if self.prestart:
+                launch_spare(limits, self.timeout)  # for the next submission: it boots while this one runs
         else:  # the kernel works in a copy, so that it cannot change the submitted files
-            limits, folder = None, self._copy(folder, f"{student}--{week}--{notebook}")
-        kernel = StudentKernel(folder, limits, self.timeout, self.budget)
-        try:
+            folder = self._copy(folder, f"{student}--{week}--{notebook}")
+            kernel = StudentKernel(folder, None, self.timeout, self.budget)
             kernel.start()
+        try:
             trusted = TrustedTests(kernel, self.timeout, cells.setup, cells.student_names, ready)
             self._run(nb, kernel, trusted, cells.tests, notes)
         finally:
-            kernel.stop()
+            kernel.close()
             if not self.sandbox:
                 shutil.rmtree(folder, ignore_errors=True)
         if kernel.malformed:
@@ -108,11 +117,8 @@ class SafeExecute(NbGraderPreprocessor):
                 if isinstance(error, OutOfTime):
                     out_of_time = str(error)
 
-    def _limits(self) -> Limits:
-        reason = unavailable_reason()
-        if reason:
-            raise RuntimeError(f"cannot sandbox student code: {reason}. Fix that, or grade with "
-                               f"--no-sandbox on a machine where student code may read your files.")
+    def limits(self) -> Limits:
+        """The sandbox's limits for a kernel, as configured."""
         return Limits(memory=self.memory, cpu=self.cpu, disk=self.disk, tasks=self.tasks)
 
     def _copy(self, folder: Path, name: str) -> Path:
@@ -173,13 +179,31 @@ class InstructorCells:
         return names
 
 
-def instructor_cells(db_url: str, notebook: str, week: str) -> InstructorCells:
+@dataclass(frozen=True)
+class SourceCell:
+    """One cell of the instructor's notebook, as the gradebook knows it."""
+    name: str
+    cell_type: str
+    source: str
+    locked: bool
+    points: float | None  # None: not graded
+    solution: bool
+
+
+@functools.lru_cache(maxsize=64)
+def gradebook_cells(db_url: str, notebook: str, week: str) -> tuple[SourceCell, ...]:
+    """The gradebook's cells of a notebook, read once per process (a release clears this)."""
     with Gradebook(db_url) as gradebook:
         nb = gradebook.find_notebook(notebook, week)
+        points = {c.name: float(c.max_score) for c in nb.grade_cells}
         solutions = {c.name for c in nb.solution_cells}
-        graded = {c.name for c in nb.grade_cells} - solutions
-        return InstructorCells.from_cells([(c.name, c.source, bool(c.locked), c.name in graded)
-                                           for c in nb.source_cells if c.cell_type == "code"])
+        return tuple(SourceCell(c.name, c.cell_type, c.source, bool(c.locked), points.get(c.name), c.name in solutions)
+                     for c in nb.source_cells)
+
+
+def instructor_cells(db_url: str, notebook: str, week: str) -> InstructorCells:
+    return InstructorCells.from_cells([(c.name, c.source, c.locked, c.points is not None and not c.solution)
+                                       for c in gradebook_cells(db_url, notebook, week) if c.cell_type == "code"])
 
 
 class RestoreFlags(NbGraderPreprocessor):
@@ -194,11 +218,10 @@ class RestoreFlags(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        with Gradebook(info["db_url"]) as gradebook:
-            source = gradebook.find_notebook(info["notebook"], info["assignment"])
-            points = {c.name: float(c.max_score) for c in source.grade_cells}
-            solutions = {c.name for c in source.solution_cells}
-            known = {c.name: bool(c.locked) for c in source.source_cells}
+        cells = gradebook_cells(info["db_url"], info["notebook"], info["assignment"])
+        points = {c.name: c.points for c in cells if c.points is not None}
+        solutions = {c.name for c in cells if c.solution}
+        known = {c.name: c.locked for c in cells}
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader")
             if meta is None:

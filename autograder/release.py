@@ -28,7 +28,11 @@ def release_week(course, week: str) -> bool:
     """Generate <release>/<week>/ with nbgrader and check it for leaks; True on success.
 
     ``course`` is a :class:`autograder.course.Course`."""
+    from autograder.preprocessors import gradebook_cells
+
     result = course.api.generate_assignment(week, force=True, create=True)
+    gradebook_cells.cache_clear()  # the gradebook's cells may have changed, and the notebooks
+    course.released_again(week)
     course.log(result)
     if not result["success"]:
         print(f"release {week}: nbgrader failed\n{result.get('error', '')}", file=sys.stderr)

@@ -258,14 +258,21 @@ def install() -> int:
 
 def inside(args) -> None:
     """Copy the submission in, set the limits, become the kernel."""
-    if args.copy_from and os.path.isdir(args.copy_from):
-        shutil.copytree(args.copy_from, HOME, symlinks=True, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(*NOT_COPIED), copy_function=_copy_or_skip)
+    if args.copy_from:
+        copy_in(args.copy_from)
     for which, value in ((resource.RLIMIT_AS, args.memory), (resource.RLIMIT_CPU, args.cpu),
                          (resource.RLIMIT_FSIZE, args.fsize), (resource.RLIMIT_NPROC, args.tasks),
                          (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(which, (value, value))
     os.execvp(args.command[0], args.command)
+
+
+def copy_in(source: str = SUBMISSION) -> None:
+    """Copy the submission's files into the working folder (a spare kernel does it when it is
+    given a submission; a kernel started for one, before it starts)."""
+    if os.path.isdir(source):
+        shutil.copytree(source, HOME, symlinks=True, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*NOT_COPIED), copy_function=_copy_or_skip)
 
 
 def _copy_or_skip(source: str, target: str) -> None:

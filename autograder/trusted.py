@@ -27,11 +27,15 @@ import ast
 import builtins
 import contextlib
 import dataclasses
+import functools
 import importlib
 import numbers
+import os
+import sys
 import threading
 import time
 import traceback
+import warnings
 
 import numpy as np
 from nbformat.v4 import new_output
@@ -191,9 +195,9 @@ class TrustedTests:
         self.link.begin(outputs)
         try:
             self._prepare(outputs)
-            tree = ast.parse(source)
-            before = self._fetch(_loaded_names(tree))
-            value = self._execute(tree, f"<test {grade_id}>", outputs)
+            statements, last, names = compiled(source, f"<test {grade_id}>")
+            before = self._fetch(names)
+            value = self._execute(statements, last, outputs)
             self.bound.update(k for k, v in self.namespace.items() if before.get(k, _MISSING) is not v)
             if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
                 outputs.items.append(new_output("execute_result", {"text/plain": repr(float(value))},
@@ -202,6 +206,7 @@ class TrustedTests:
             raise  # the grader's own events: the caller notes them
         except Exception as error:  # noqa: BLE001 - any failure is this test's failure, never the grader's
             outputs.items.append(_error_output(error, grade_id, source))
+        self.link.kernel.end_session(self.link.deadline, outputs)  # the agent stops serving; its last prints
         return outputs
 
     def _prepare(self, outputs: Outputs) -> None:
@@ -212,7 +217,7 @@ class TrustedTests:
         while self.setup:
             source = self.setup.pop(0)
             before = dict(self.namespace)
-            self._execute(ast.parse(source), "<setup>", outputs)
+            self._execute(*compiled(source, "<setup>")[:2], outputs)
             self.bound.update(k for k, v in self.namespace.items() if before.get(k, _MISSING) is not v)
 
     def _fetch(self, names: set[str]) -> dict:
@@ -236,13 +241,13 @@ class TrustedTests:
             return self.link.remote(described["fallback"]) if "fallback" in described else None
         return codec.decode(described.get("value"), self.link.remote)
 
-    def _execute(self, tree: ast.Module, filename: str, outputs: Outputs):
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    def _execute(self, statements, last, outputs: Outputs):
+        """Run a cell's compiled code in the namespace; the value of its last expression, if any."""
         with contextlib.redirect_stdout(_Stream(outputs, "stdout")), \
                 contextlib.redirect_stderr(_Stream(outputs, "stdout")):  # stderr is not failure
-            exec(compile(tree, filename, "exec"), self.namespace)
+            exec(statements, self.namespace)
             if last is not None:
-                return eval(compile(ast.Expression(last.value), filename, "eval"), self.namespace)
+                return eval(last, self.namespace)
         return None
 
 
@@ -288,39 +293,93 @@ def _error_output(error: Exception, grade_id: str, source: str):
 
 # Frameworks a test cell may import that take seconds to load (TensorFlow about 4 s).
 SLOW_IMPORTS = ("tensorflow", "keras")
+_loading: threading.Thread | None = None  # the one thread that imports for this process
 
 
-def preload(sources) -> threading.Thread | None:
-    """Start importing the slow frameworks the test cells ``sources`` import, in a thread.
+def imported_modules(source: str) -> set[str]:
+    """The top-level modules a cell's code imports."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def preload(modules) -> threading.Thread | None:
+    """Start importing ``modules`` in a thread; the slow frameworks among them load last.
 
     The import then overlaps the student's cells running in their kernel (a separate
     process), instead of adding its seconds to the first test cell that needs it. The test
     cells must wait for the thread to finish (``TrustedTests(ready=...)``) before they import
     anything: two threads importing TensorFlow and Keras at once meet in their circular
     imports, and Python then hands one of them a half-initialised module (``dataset_ops has
-    no attribute 'DatasetV2'``), which is what a busy batch used to show. An error here is
-    left for the test cell's own import to raise where it belongs.
+    no attribute 'DatasetV2'``), which is what a busy batch used to show. So there is one
+    importing thread per process at a time: a new one waits for the one before. An error
+    here is left for the test cell's own import to raise where it belongs.
     """
-    wanted = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                wanted |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                wanted.add(node.module.split(".")[0])
-    slow = [name for name in SLOW_IMPORTS if name in wanted]
-    if not slow:
-        return None
+    global _loading
+    wanted = sorted(set(modules) - set(sys.modules), key=lambda name: name in SLOW_IMPORTS)
+    if not wanted:
+        return _loading if _loading is not None and _loading.is_alive() else None
+    before = _loading
 
     def load():
-        for name in slow:
+        if before is not None:
+            before.join()
+        for name in wanted:
             with contextlib.suppress(Exception):
                 importlib.import_module(name)
 
-    thread = threading.Thread(target=load, name="preload-test-imports", daemon=True)
-    thread.start()
-    return thread
+    _loading = threading.Thread(target=load, name="preload-test-imports", daemon=True)
+    _loading.start()
+    return _loading
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(source: str, filename: str):
+    """A cell's code compiled once per process: (its statements, its last expression or None)."""
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    return (compile(tree, filename, "exec"),
+            None if last is None else compile(ast.Expression(last.value), filename, "eval"),
+            frozenset(_loaded_names(tree) | (_loaded_names(last) if last is not None else set())))
+
+
+class GraderState:
+    """What a test cell can change in the grader's own process, put back before each
+    submission a warm worker grades: numpy's error handling, print options and global random
+    state, warnings filters, environment variables, the working folder, nblib's switched-off
+    references and stand-ins, and Keras's session (layer names, its global seed)."""
+
+    saved: dict | None = None
+
+    @classmethod
+    def remember(cls) -> None:
+        cls.saved = {"errstate": np.geterr(), "print": np.get_printoptions(), "random": np.random.get_state(),
+                     "warnings": list(warnings.filters), "environ": dict(os.environ), "cwd": os.getcwd()}
+
+    @classmethod
+    def restore(cls) -> None:
+        if cls.saved is None:
+            cls.remember()
+            return
+        saved = cls.saved
+        np.seterr(**saved["errstate"])
+        np.set_printoptions(**saved["print"])
+        np.random.set_state(saved["random"])
+        warnings.filters[:] = saved["warnings"]
+        os.environ.clear()
+        os.environ.update(saved["environ"])
+        os.chdir(saved["cwd"])
+        if "nblib._reference" in sys.modules:
+            from nblib import _reference
+            _reference._disabled.clear()
+            _reference._standing_in.clear()
+        if "keras" in sys.modules:
+            sys.modules["keras"].backend.clear_session()

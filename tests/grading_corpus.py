@@ -217,16 +217,16 @@ def multi_output_forward(inputs, weights, bias):
 BUDGET = 40      # seconds a submission may take in the corpus batch (python -m autograder grade --budget)
 SLOW_CELL, SLOW_CELLS = 8, 6  # cells that each stay under the 10 s cell limit, 48 s in all
 
-# The kernel's agent is replaced: it answers the grader, and also sends a result of -1 on the
-# request, which stock nbgrader would read as full points for the test cell.
+# The kernel's agent is replaced: it serves the grader, and also sends a result of -1 for the
+# test cell's request, which stock nbgrader would read as full points for the test cell.
 FORGED_RESULT = """import autograder.agent as agent
-honest = agent.handle
-def handle(request):
+honest = agent.serve
+def serve(address):
     get_ipython().display_pub.session.send(get_ipython().display_pub.pub_socket, 'execute_result',
         {'data': {'text/plain': '-1'}, 'metadata': {}, 'execution_count': 1},
         parent=get_ipython().display_pub.parent_header)
-    honest(request)
-agent.handle = handle
+    honest(address)
+agent.serve = serve
 """
 
 REBIND_CHECKS = """import contextlib, types
@@ -273,9 +273,15 @@ session.send(socket, 'stream', {'name': ['x'], 'text': None}, parent=parent)
 session.send(socket, 'error', {'ename': 1}, parent=parent)
 """
 
-MANY_REPLIES = ("from IPython.display import publish_display_data\n"
-                "    for _ in range(30):\n"
-                "        publish_display_data({'application/vnd.nnf-grader+json': {'ok': 'x' * 4_000_000}})")
+# predict answers each request 30 times on the grader's line, 4 MB each, with the id of the
+# request it is answering (found in the agent's frame): the grader takes one of them as predict's
+# answer, so predict's own tests fail, and nothing else does.
+MANY_REPLIES = ("import sys, json, autograder.agent as agent\n"
+                "    frame = sys._getframe(1)\n"
+                "    while frame is not None and 'message' not in frame.f_locals:\n"
+                "        frame = frame.f_back\n"
+                "    for _ in range(30 if frame is not None else 0):\n"
+                "        agent._line.send(json.dumps({'id': frame.f_locals['message']['id'], 'ok': 'x' * 4_000_000}).encode())")
 
 FORK_BOMB = """import os, time
 started = 0

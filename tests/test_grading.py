@@ -244,3 +244,74 @@ def test_collect_unpacks_an_lms_zip(tmp_path):
                         str(download)], capture_output=True, text=True, timeout=120).stdout
     assert (tmp_path / "w" / "submitted" / "lovelaceada" / WEEK / "homework.ipynb").exists(), output
     assert "1 students collected" in output
+
+
+# A submission that leaves traces everywhere it can, and one that looks for them: graded one
+# after the other by the same warm worker (--jobs 1), the second must see none of them.
+LEAVES_TRACES = '''
+import os, sys, types
+import numpy as np
+LEFT_BEHIND = 1                                          # a name
+for path in ("left.txt", "/tmp/left.txt", os.path.expanduser("~/left.txt")):
+    open(path, "w").write("left behind")                 # files, here, in /tmp and at home
+sys.modules["left_behind_module"] = types.ModuleType("left_behind_module")   # a module
+np.seterr(all="raise")                                   # numpy's state
+np.random.seed(123)
+os.environ["LEFT_BEHIND"] = "1"                          # the environment
+'''
+
+LOOKS_FOR_TRACES = '''
+
+def _traces():
+    """Whatever the submission graded before this one could have left here."""
+    import os, sys
+    found = ["a name"] if "LEFT_BEHIND" in globals() else []
+    found += [path for path in ("left.txt", "/tmp/left.txt", os.path.expanduser("~/left.txt")) if os.path.exists(path)]
+    found += ["a module"] if "left_behind_module" in sys.modules else []
+    found += ["numpy's error state"] if np.geterr()["divide"] == "raise" else []
+    found += ["numpy's random state"] if np.array_equal(np.random.get_state()[1], np.random.RandomState(123).get_state()[1]) else []
+    found += ["the environment"] if "LEFT_BEHIND" in os.environ else []
+    return found
+
+
+_honest_predict = predict
+
+
+def predict(X, w, b):
+    if _traces():
+        raise RuntimeError(f"this kernel holds what another submission left: {_traces()}")
+    return _honest_predict(X, w, b)
+'''
+
+
+def test_a_warm_worker_grades_each_submission_as_if_it_were_the_first(tmp_path, sandbox_kernel):
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    run_cli(course, "release", WEEK)
+    answers = solutions()
+    submit(course, "a_leaves", answers, extra_cells=[LEAVES_TRACES])
+    submit(course, "b_looks", {**answers, "predict": answers["predict"] + LOOKS_FOR_TRACES})
+    output = run_cli(course, "grade", WEEK, "--jobs", "1")  # one worker: b_looks comes second, in a warm worker
+    full = sum(AUTO_POINTS.values())
+    assert scores(course) == {"a_leaves": full, "b_looks": full}, output
+    # The look can fail: in one kernel, after the traces are left, predict refuses to answer.
+    sandbox_kernel.run_cell("import numpy as np")
+    sandbox_kernel.run_cell(LEAVES_TRACES)
+    sandbox_kernel.run_cell(answers["predict"] + LOOKS_FOR_TRACES)
+    outputs = sandbox_kernel.run_cell("predict(np.zeros((1, 2)), np.zeros(2), 0.0)").finish()
+    error = [o for o in outputs if o.output_type == "error"]
+    assert error and "another submission left" in error[0].evalue, outputs
+    for trace in ("a name", "left.txt", "a module", "numpy's error state", "numpy's random state", "the environment"):
+        assert trace in error[0].evalue, error[0].evalue
+
+
+@pytest.fixture
+def sandbox_kernel(tmp_path):
+    from autograder.kernel import StudentKernel
+    from autograder.sandbox import Limits
+
+    (tmp_path / "submission").mkdir()
+    kernel = StudentKernel(tmp_path / "submission", Limits(), timeout=30)
+    kernel.start()
+    yield kernel
+    kernel.stop()

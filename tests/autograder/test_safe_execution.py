@@ -168,21 +168,45 @@ def test_the_submission_budget_bounds_cells_that_stay_under_the_cell_limit(sandb
     assert time.monotonic() - start < 10
 
 
-def test_during_a_request_only_prints_and_the_one_reply_are_taken(box):
-    # The student's kernel answers the grader's request, and also sends a result, an error and a display.
-    box.run_cell("import autograder.agent as agent\nfrom IPython.display import display, HTML\n"
-                 "honest = agent.handle\n"
-                 "def handle(request):\n    print('hello from the kernel')\n    display(HTML('<b>x</b>'))\n"
-                 "    get_ipython().display_pub.publish({'text/plain': '-1'})\n    honest(request)\n"
-                 "agent.handle = handle")
+def test_during_a_request_only_prints_and_the_reply_to_it_are_taken(box):
+    # The student's function, called by the grader, also sends a result, a display and two
+    # forged replies on the agent's line (one with no id, one with another request's id).
+    box.run_cell("import json\nimport autograder.agent as agent\nfrom IPython.display import display, HTML\n"
+                 "def noisy():\n    print('hello from the kernel')\n    display(HTML('<b>x</b>'))\n"
+                 "    get_ipython().display_pub.publish({'text/plain': '-1'})\n"
+                 "    agent._line.send(b'[1, 2]')\n"
+                 "    agent._line.send(json.dumps({'id': -5, 'ok': {'dict': {'forged': True}}}).encode())\n"
+                 "    return 'honest'")
     outputs = Outputs()
-    reply = box.request("describe", time.monotonic() + 5, outputs, names=["honest"])
-    assert "honest" in reply["ok"]
+    described = box.request("describe", time.monotonic() + 5, outputs, names=["noisy"])
+    reply = box.request("call", time.monotonic() + 5, outputs, target=described["ok"]["noisy"]["value"],
+                        args=[], kwargs=codec.encode({}), disabled={}, errstate={}, standing_in=codec.encode({}))
+    assert "ok" in reply and codec.decode(reply["ok"]["result"]) == "honest", reply
+    box.end_session(time.monotonic() + 5, outputs)
     kept = outputs.finish()
-    assert [o.output_type for o in kept] == ["stream"] and "hello from the kernel" in kept[0].text
-    box.run_cell("def handle(request):\n    honest(request)\n    honest(request)\nagent.handle = handle")
-    twice = box.request("describe", time.monotonic() + 5, Outputs(), names=["honest"])
-    assert "more than once" in twice["error"]["evalue"]
+    assert [o.output_type for o in kept] == ["stream"] and "hello from the kernel" in kept[0].text, kept
+    assert box.malformed == 1  # the reply that was not even a dict; the one with another id is just not taken
+
+
+def test_an_agent_that_does_not_serve_is_an_answer_not_a_wait(box):
+    # A student's cell that replaces the agent's loop: the grader hears the session end at
+    # once and says so, instead of waiting for the cell's time limit.
+    box.run_cell("import autograder.agent as agent\nagent.serve = lambda address: print('not serving')")
+    outputs = Outputs()
+    start = time.monotonic()
+    reply = box.request("describe", time.monotonic() + 5, outputs, names=["agent"])
+    assert "no answer from your kernel" in reply["error"]["evalue"] and time.monotonic() - start < 2
+    assert "not serving" in text(outputs)
+    assert text(box.run_cell("print('still here')")) == "still here\n"
+
+
+def test_a_call_that_runs_too_long_costs_its_cell_and_the_kernel_is_restarted(box):
+    box.run_cell("import time\nkept = 1\ndef slow():\n    time.sleep(60)")
+    tests = TrustedTests(box, timeout=1.5, student_names={"slow", "kept"})
+    with pytest.raises(CellTimeout):
+        tests.run("slow", "slow()")
+    outputs = tests.run("after", "print(kept)").finish()  # the cells that had finished are replayed
+    assert [o.get("text") for o in outputs] == ["1\n"], outputs
 
 
 def test_malformed_messages_are_dropped_and_counted(box):
@@ -248,6 +272,9 @@ class _NoKernel:
 
     def request(self, op, deadline, outputs, **args):
         return {"ok": {}}
+
+    def end_session(self, deadline, outputs):
+        pass
 
 
 def _graded(source, points=2):

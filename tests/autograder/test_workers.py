@@ -65,3 +65,31 @@ def test_two_workers_grading_one_new_student_do_not_collide_in_the_gradebook(tmp
     assert all(r["success"] for r in results.values()), results
     with course.gradebook() as gradebook:
         assert [s.id for s in gradebook.students] == ["ada"]
+
+
+def test_what_a_test_cell_changes_in_the_grader_is_put_back_before_the_next_submission(tmp_path, monkeypatch):
+    # A warm worker runs the test cells of one submission after another in its own process:
+    # what one test cell changes there must not reach the next submission's.
+    import warnings
+
+    import numpy as np
+
+    from autograder.trusted import GraderState
+    from nblib import _reference
+
+    monkeypatch.chdir(tmp_path)
+    GraderState.remember()
+    before = (np.geterr(), np.get_printoptions()["precision"], np.random.get_state()[1].copy(), list(warnings.filters),
+              dict(os.environ), os.getcwd())
+    np.seterr(all="raise")
+    np.set_printoptions(precision=2)
+    np.random.seed(7)
+    warnings.simplefilter("error")
+    os.environ["LEFT_BY_A_TEST"] = "1"
+    os.chdir("/")
+    _reference._disabled["some.function"] = "an exercise"
+    GraderState.restore()
+    after = (np.geterr(), np.get_printoptions()["precision"], np.random.get_state()[1], list(warnings.filters),
+             dict(os.environ), os.getcwd())
+    assert after[:2] == before[:2] and np.array_equal(after[2], before[2])
+    assert after[3:] == before[3:] and not _reference._disabled
