@@ -1,17 +1,32 @@
-"""Benchmark: the safe grading path against plain `nbgrader autograde`, on week 1.
+"""Benchmark: the safe grading path against plain `nbgrader autograde`, for every week.
 
-    python -m tests.benchmarks.grading [N]        (N submissions in the batch, default 50)
+    python -m tests.benchmarks.grading [WEEK ...] [--n N] [--repeat R]
 
-Both graders get the same N copies of the solution homework. "Plain" is stock nbgrader with
-its default configuration in a course folder of its own: every cell, tests included, in the
-student's kernel, one submission after another. "Safe" is `python -m autograder grade`:
-the student's kernel in the sandbox, test cells in the grader, one submission per core.
-Prints a Markdown table for the README. Target (issue 3): safe <= 1.5 x plain per submission.
+(default: every week with a homework, N = 50 submissions, R = 3 runs of the single submission.)
+
+Both graders get the same N copies of the week's solution homework.
+
+- **Plain** is stock nbgrader with its default configuration, in course folders of its own:
+  every cell, tests included, in the student's kernel. Alone: `nbgrader autograde --student`
+  on one submission. Batch: the N submissions split in two course folders of N/2 (nbgrader
+  grades one after another, and two processes on one gradebook would fight over SQLite),
+  graded by two `nbgrader autograde` processes at once, as many as the safe path's workers.
+- **Safe** is `python -m autograder grade`: the student's kernel in the sandbox, test cells in
+  the grader, one worker per core (two here). Alone: `grade --student` on one submission.
+
+Prints a Markdown table for the README: seconds per submission alone (median of R runs) and in
+the batch (wall time / N), safe / plain, and a class of 200 at the batch's rate. Targets
+(issue 16): safe no slower than plain, alone and in a batch; a class of 200 in 10 minutes.
+This is a script, not a test: timings depend on the machine.
 """
 
+from __future__ import annotations
+
+import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,59 +35,85 @@ from pathlib import Path
 
 from tests.nbrun import ROOT
 
-WEEK = "week01_perceptron"
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+WEEKS = sorted(p.parent.name for p in (ROOT / "solutions").glob("week*/homework.ipynb"))
 
 
-def timed(command, cwd) -> float:
+def timed(*jobs) -> float:
+    """Wall seconds for the (command, folder) ``jobs`` started together, until the last one ends."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=ENV, check=True, capture_output=True)
+    processes = [subprocess.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True) for command, cwd in jobs]
+    for (command, _), process in zip(jobs, processes):
+        _, err = process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{err[-2000:]}")
     return time.perf_counter() - start
 
 
-def submit(submitted: Path, students: list[str]) -> None:
+def submit(submitted: Path, week: str, students) -> None:
     for student in students:
-        folder = submitted / student / WEEK
+        folder = submitted / student / week
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / "solutions" / WEEK / "homework.ipynb", folder)
+        shutil.copy(ROOT / "solutions" / week / "homework.ipynb", folder)
 
 
-def safe(tmp: Path, students: list[str]) -> tuple[float, float]:
-    course = tmp / "safe"
-    shutil.copytree(ROOT / "solutions", course / "solutions")
-    cli = [sys.executable, "-m", "autograder", "--course-dir", str(course)]
-    subprocess.run([*cli, "release", WEEK], env=ENV, check=True, capture_output=True)
-    submit(course / ".grading" / "submitted", students)
-    alone = timed([*cli, "grade", WEEK, "--student", students[0]], course)
-    return alone, timed([*cli, "grade", WEEK], course) / len(students)
-
-
-def plain(tmp: Path, students: list[str]) -> tuple[float, float]:
-    course = tmp / "plain"
-    shutil.copytree(ROOT / "solutions" / WEEK, course / "source" / WEEK)
-    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n")
-    nbgrader = [str(BIN / "nbgrader")]
-    subprocess.run([*nbgrader, "generate_assignment", WEEK, "--force"], cwd=course, env=ENV, check=True,
+def plain_course(folder: Path, week: str, students) -> list[str]:
+    """A stock nbgrader course with the week generated and ``students`` submitted; its command."""
+    shutil.copytree(ROOT / "solutions" / week, folder / "source" / week)
+    (folder / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(folder)!r}\n")
+    nbgrader = str(BIN / "nbgrader")
+    subprocess.run([nbgrader, "generate_assignment", week, "--force"], cwd=folder, env=ENV, check=True,
                    capture_output=True)
-    submit(course / "submitted", students)
-    alone = timed([*nbgrader, "autograde", WEEK, "--student", students[0], "--force"], course)
-    return alone, timed([*nbgrader, "autograde", WEEK, "--force"], course) / len(students)
+    submit(folder / "submitted", week, students)
+    return [nbgrader, "autograde", week, "--force"]
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    students = [f"s{i:03d}" for i in range(n)]
-    with tempfile.TemporaryDirectory() as tmp:
-        plain_alone, plain_batch = plain(Path(tmp), students)
-        safe_alone, safe_batch = safe(Path(tmp), students)
+def plain(tmp: Path, week: str, students, repeat: int) -> tuple[float, float]:
+    half = len(students) // 2
+    one = plain_course(tmp / "plain-1", week, students[:half])
+    two = plain_course(tmp / "plain-2", week, students[half:])
+    alone = statistics.median(timed(([*one, "--student", students[0]], tmp / "plain-1")) for _ in range(repeat))
+    return alone, timed((one, tmp / "plain-1"), (two, tmp / "plain-2")) / len(students)
+
+
+def safe(tmp: Path, week: str, students, repeat: int) -> tuple[float, float]:
+    course = tmp / "safe"
+    shutil.copytree(ROOT / "solutions" / week, course / "solutions" / week)
+    cli = [sys.executable, "-m", "autograder", "--course-dir", str(course)]
+    subprocess.run([*cli, "release", week], env=ENV, check=True, capture_output=True)
+    submit(course / ".grading" / "submitted", week, students)
+    alone = statistics.median(timed(([*cli, "grade", week, "--student", students[0]], course)) for _ in range(repeat))
+    return alone, timed(([*cli, "grade", week], course)) / len(students)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.grading", description=__doc__.split("\n\n")[0])
+    parser.add_argument("weeks", nargs="*", default=WEEKS, help="weeks to measure (default: all)")
+    parser.add_argument("--n", type=int, default=50, help="submissions in the batch (default 50)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the single submission (default 3)")
+    args = parser.parse_args(argv)
+    students = [f"s{i:03d}" for i in range(args.n)]
+    rows = []
+    for week in args.weeks:
+        with tempfile.TemporaryDirectory() as tmp:
+            plain_alone, plain_batch = plain(Path(tmp), week, students, args.repeat)
+            safe_alone, safe_batch = safe(Path(tmp), week, students, args.repeat)
+        rows.append((week, plain_alone, safe_alone, plain_batch, safe_batch))
+        print(f"{week}: alone {plain_alone:.1f} s plain, {safe_alone:.1f} s safe; batch {plain_batch:.2f} s plain, "
+              f"{safe_batch:.2f} s safe per submission", file=sys.stderr, flush=True)
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()}; week 1 homework, batch of {n}\n")
-    print("| seconds per submission | plain `nbgrader autograde` | `python -m autograder grade` (safe) | safe / plain |")
-    print("|---|---|---|---|")
-    print(f"| one submission graded alone | {plain_alone:.1f} | {safe_alone:.1f} | {safe_alone / plain_alone:.2f}x |")
-    print(f"| batch of {n} | {plain_batch:.2f} | {safe_batch:.2f} | {safe_batch / plain_batch:.2f}x |")
+          f"{platform.system()}; {args.n} copies of each week's solution; alone: median of {args.repeat} runs\n")
+    print("| week | alone: plain | alone: safe | safe / plain | batch of {n}: plain | batch: safe | safe / plain "
+          "| class of 200, safe |".format(n=args.n))
+    print("|---|---|---|---|---|---|---|---|")
+    for week, plain_alone, safe_alone, plain_batch, safe_batch in rows:
+        print(f"| {week} | {plain_alone:.1f} s | {safe_alone:.1f} s | {safe_alone / plain_alone:.2f}x "
+              f"| {plain_batch:.2f} s | {safe_batch:.2f} s | {safe_batch / plain_batch:.2f}x "
+              f"| {200 * safe_batch / 60:.1f} min |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
