@@ -381,5 +381,5 @@ class GraderState:
             from nblib import _reference
             _reference._disabled.clear()
             _reference._standing_in.clear()
-        if "keras" in sys.modules:
+        if "keras" in sys.modules and not (_loading is not None and _loading.is_alive()):  # not half imported
             sys.modules["keras"].backend.clear_session()

@@ -93,3 +93,24 @@ def test_what_a_test_cell_changes_in_the_grader_is_put_back_before_the_next_subm
              dict(os.environ), os.getcwd())
     assert after[:2] == before[:2] and np.array_equal(after[2], before[2])
     assert after[3:] == before[3:] and not _reference._disabled
+
+
+def test_putting_the_grader_back_leaves_a_half_imported_keras_alone(monkeypatch):
+    # A warm worker imports TensorFlow and Keras in a thread while its first submission starts:
+    # a Keras half imported (no `backend` yet) must not be touched, or that submission fails.
+    import threading
+    import types
+
+    from autograder import trusted
+
+    release = threading.Event()
+    loading = threading.Thread(target=release.wait)
+    loading.start()
+    monkeypatch.setattr(trusted, "_loading", loading)
+    monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))  # as Python shows it mid-import
+    try:
+        trusted.GraderState.remember()
+        trusted.GraderState.restore()
+    finally:
+        release.set()
+        loading.join()
