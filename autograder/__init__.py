@@ -35,9 +35,10 @@ Modules, one line each: what it owns.
     notes          the grader's notes per student and week (<workdir>/notes/)
     honesty        notes on copies of nblib's reference answers and on identical submissions
     preprocessors  nbgrader steps: flags from the gradebook, SafeExecute, stderr, hidden code
-    kernel         the student's kernel from the grader's side: run a cell or a call, in time
+    kernel         the student's kernel from the grader's side: run a cell, or calls on the
+                   agent's line (a socket of the grader's own), in time; a spare per worker
     sandbox        bubblewrap box for the kernel (``python -m autograder.sandbox``)
-    agent          the grader's hands inside the student's kernel
+    agent          the grader's hands inside the student's kernel: serves one test cell's calls
     trusted        test cells run in the grader, on the student's answers
     codec          plain data (and references) between grader and kernel, as JSON
     inert          student content made safe for a browser (feedback, formgrader)
@@ -45,3 +46,12 @@ Modules, one line each: what it owns.
     results        gradebook -> rows, CSV, statistics and plot (``export``, ``report``)
     validate       the ``validate`` command
 """
+
+import sys
+
+# nbformat validates notebooks with jsonschema, which loads the package rfc3987_syntax when it is
+# installed (jupyter_events pulls it in) to check "iri" strings; building its grammar costs about
+# 0.9 s in every process that imports nbformat. No notebook schema has an "iri", so the
+# grader's processes (the command and each worker) go without it.
+sys.modules.setdefault("rfc3987_syntax", None)
+

@@ -44,7 +44,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from autograder import honesty
-from autograder.config import RELEASE
+from autograder.config import RELEASE, SOURCE
 from autograder.course import Course, quiet_environment
 from autograder.release import release_week
 
@@ -61,22 +61,25 @@ def grade(course: Course, weeks: list[str], students=(), jobs: int = 0) -> int:
               f"for {', '.join(weeks)}.")
         return 0
     settings = course.config.SafeExecute
-    if settings.sandbox and unavailable_reason():
+    if sandboxed(course) and unavailable_reason():
         print(f"error: cannot sandbox student code: {unavailable_reason()}.\n"
               f"Fix that, or pass --no-sandbox (only where student code may read everything you can).",
               file=sys.stderr)
         return 1
-    ensure_in_gradebook(course, todo)
-    prepare(course, todo)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    print(f"Grading {len(todo)} submission(s), {jobs} at a time, "
-          f"{'sandboxed' if settings.sandbox else 'WITHOUT the sandbox'}; "
-          f"at most {settings.timeout:g} s a cell and {settings.budget:g} s a submission.")
+
+    def meanwhile():  # while the workers start: the gradebook and the submissions made ready
+        ensure_in_gradebook(course, todo)
+        prepare(course, todo)
+        print(f"Grading {len(todo)} submission(s), {jobs} at a time, "
+              f"{'sandboxed' if sandboxed(course) else 'WITHOUT the sandbox'}; "
+              f"at most {settings.timeout:g} s a cell and {settings.budget:g} s a submission.", flush=True)
+
     failed = set()
-    for done, ((student, week), result) in enumerate(autograde_all(course, todo, jobs), 1):
+    for done, ((student, week), result) in enumerate(autograde_all(course, todo, jobs, meanwhile=meanwhile), 1):
         course.log(result)
         if result["success"]:
-            status = "{:6.1f} / {:<6.1f}".format(*score(course, week, student))
+            status = "{:6.1f} / {:<6.1f}".format(*result.get("score") or score(course, week, student))
         else:
             failed.add((student, week))
             note_failure(course, student, week, result)
@@ -121,19 +124,20 @@ def ensure_in_gradebook(course: Course, todo) -> None:
     unique id, so the students are added here, before the workers start."""
     with course.gradebook() as gradebook:
         known = {a.name for a in gradebook.assignments}
-    for week in sorted({w for _, w in todo}):
-        if week not in known:
-            print(f"{week} is not in the gradebook yet: releasing it first.")
-            release_week(course, week)
-    with course.gradebook() as gradebook:
         for student in sorted({s for s, _ in todo}):
             gradebook.update_or_create_student(student)
+    for week in sorted({w for _, w in todo} - known):
+        print(f"{week} is not in the gradebook yet: releasing it first.")
+        release_week(course, week)
 
 
 # --- grading, in worker processes ------------------------------------------------------------------
 
-def autograde_all(course: Course, todo, jobs: int, grade=None):
+def autograde_all(course: Course, todo, jobs: int, grade=None, meanwhile=None):
     """Yield ((student, week), result) as each submission finishes, in worker processes.
+
+    ``meanwhile()`` runs while the first workers start (they take seconds to load), before
+    any submission is handed out.
 
     A worker that dies (a crash, the memory cap) takes down the pool and every submission in
     it. Those it had not begun are graded again as before; those it had begun are graded
@@ -150,7 +154,7 @@ def autograde_all(course: Course, todo, jobs: int, grade=None):
     try:
         while remaining:
             broken = []
-            for key, result in _grade_in_pool(course, remaining, jobs, began, grade):
+            for key, result in _grade_in_pool(course, remaining, jobs, began, grade, meanwhile):
                 if result is None:
                     broken.append(key)
                 else:
@@ -162,6 +166,7 @@ def autograde_all(course: Course, todo, jobs: int, grade=None):
             # would break again: grade those one at a time too, rather than round and round.
             remaining = unstarted if len(unstarted) < len(remaining) else []
             alone += unstarted if not remaining else []
+            meanwhile = None
         for key in alone:
             for _, result in _grade_in_pool(course, [key], 1, began, grade):
                 yield key, result or {"success": False, "seconds": 0.0,
@@ -171,15 +176,20 @@ def autograde_all(course: Course, todo, jobs: int, grade=None):
         shutil.rmtree(began, ignore_errors=True)
 
 
-def _grade_in_pool(course: Course, keys, jobs: int, began, grade=None):
+def _grade_in_pool(course: Course, keys, jobs: int, began, grade=None, meanwhile=None):
     """(key, result) for each key; result None when its worker process died.
 
     Workers take the submissions in order, so each of the first len(keys) - jobs can have
     its worker launch a kernel for the next one while it is graded."""
     arguments = {key: (grade or autograde, course.dir, course.workdir,
                        {**course.options, "prestart": i < len(keys) - jobs}, *key) for i, key in enumerate(keys)}
-    with ProcessPoolExecutor(min(jobs, len(keys)), mp_context=get_context("spawn"), initializer=_worker_start,
+    workers = min(jobs, len(keys))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_start,
                              initargs=(began, warm_up(course, keys))) as pool:
+        if meanwhile is not None:
+            for _ in range(workers):  # a pool starts its workers as work arrives: start them now
+                pool.submit(int)
+            meanwhile()
         futures = {pool.submit(_in_worker, *args): key for key, args in arguments.items()}
         for future in as_completed(futures):
             try:
@@ -193,24 +203,38 @@ def _grade_in_pool(course: Course, keys, jobs: int, began, grade=None):
 _began: Path | None = None  # in a worker: the folder where it says which submission it is on
 
 
+def sandboxed(course: Course) -> bool:
+    return course.config.SafeExecute.get("sandbox", True)
+
+
 def warm_up(course: Course, keys) -> dict:
     """What a worker loads before its first submission: a kernel with the course's limits
-    (when sandboxed) and the modules the weeks' test cells import."""
-    from autograder.preprocessors import SafeExecute
+    (when sandboxed) and the modules the weeks' test cells import. (Read from the
+    configuration and the instructor's notebooks: the main process need not load nbgrader's
+    converters for this.)"""
+    from autograder.config import CELL_TIMEOUT
+    from autograder.sandbox import Limits
 
-    settings = SafeExecute(config=course.config)  # as configured, with the defaults filled in
-    return {"limits": settings.limits() if settings.sandbox else None, "timeout": settings.timeout,
-            "imports": sorted(set().union(*(test_imports(course, week) for week in {w for _, w in keys})))}
+    settings = course.config.SafeExecute
+    limits = Limits(**{name: settings[name] for name in ("memory", "cpu", "disk", "tasks") if name in settings})
+    return {"limits": limits if sandboxed(course) else None, "timeout": settings.get("timeout", CELL_TIMEOUT),
+            "imports": sorted(set().union(*(modules_tests_import(course, week) for week in {w for _, w in keys})))}
 
 
-def test_imports(course: Course, week: str) -> set[str]:
-    """The top-level modules the week's autograded test cells import (from the gradebook)."""
-    from autograder.preprocessors import instructor_cells
+def modules_tests_import(course: Course, week: str) -> set[str]:
+    """The top-level modules the week's autograded test cells import (a hint: a module that
+    is missing or fails to load here fails where the test imports it)."""
+    import nbformat
+
     from autograder.trusted import imported_modules
 
-    return set().union(*(imported_modules(source) for notebook in course.graded(week)
-                         for source in instructor_cells(course.config.CourseDirectory.db_url,
-                                                        Path(notebook).stem, week).tests.values()))
+    modules = set()
+    for path in sorted((course.dir / SOURCE / week).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            flags = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type == "code" and flags.get("grade") and not flags.get("solution"):
+                modules |= imported_modules(cell.source)
+    return modules
 
 
 def _worker_start(began: Path, warm: dict) -> None:
@@ -252,6 +276,8 @@ def autograde(course_dir: Path, workdir: Path, options: dict, student: str, week
         result = course.api.autograde(week, student, force=True, create=True)
     else:
         result = _zero_without_notebooks(course, student, week)
+    if result["success"]:
+        result["score"] = score(course, week, student)  # for the progress line: the gradebook is warm here
     return {**result, "seconds": time.perf_counter() - start}
 
 
