@@ -26,11 +26,21 @@ class Course:
         self.dir = Path(course_dir).resolve()
         self.workdir = Path(workdir).resolve() if workdir else default_workdir(self.dir)
         self.options = options or {}
-        self.config = course_config(self.dir, self.workdir)
-        for name, value in self.options.items():  # e.g. {"timeout": 10, "sandbox": False}
-            setattr(self.config.SafeExecute, name, value)
-        self.notes = Notes(self.config.SafeExecute.notes_dir)
+        self.notes = Notes(Notes.in_workdir(self.workdir).folder)
         self._graded: dict[str, list[str]] = {}
+
+    @cached_property
+    def config(self):
+        """nbgrader's configuration, with the command's options on top. Made when first needed:
+        it loads nbgrader's converters (a second), which ``grade`` lets its workers start on first."""
+        config = course_config(self.dir, self.workdir)
+        for name, value in self.options.items():  # e.g. {"timeout": 10, "sandbox": False}
+            setattr(config.SafeExecute, name, value)
+        return config
+
+    def option(self, name: str, default=None):
+        """A grading option (``--timeout``, ``--budget``, ``--no-sandbox``), without loading the configuration."""
+        return self.options.get(name, default)
 
     @cached_property
     def api(self):

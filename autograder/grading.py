@@ -44,7 +44,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from autograder import honesty
-from autograder.config import RELEASE, SOURCE
+from autograder.config import BUDGET, CELL_TIMEOUT, RELEASE, SOURCE
 from autograder.course import Course, quiet_environment
 from autograder.release import release_week
 
@@ -60,7 +60,6 @@ def grade(course: Course, weeks: list[str], students=(), jobs: int = 0) -> int:
         print(f"Nothing to grade: no submissions in {course.workdir / 'submitted'}/<student>/<week>/ "
               f"for {', '.join(weeks)}.")
         return 0
-    settings = course.config.SafeExecute
     if sandboxed(course) and unavailable_reason():
         print(f"error: cannot sandbox student code: {unavailable_reason()}.\n"
               f"Fix that, or pass --no-sandbox (only where student code may read everything you can).",
@@ -73,7 +72,8 @@ def grade(course: Course, weeks: list[str], students=(), jobs: int = 0) -> int:
         prepare(course, todo)
         print(f"Grading {len(todo)} submission(s), {jobs} at a time, "
               f"{'sandboxed' if sandboxed(course) else 'WITHOUT the sandbox'}; "
-              f"at most {settings.timeout:g} s a cell and {settings.budget:g} s a submission.", flush=True)
+              f"at most {course.option('timeout', CELL_TIMEOUT):g} s a cell and "
+              f"{course.option('budget', BUDGET):g} s a submission.", flush=True)
 
     failed = set()
     for done, ((student, week), result) in enumerate(autograde_all(course, todo, jobs, meanwhile=meanwhile), 1):
@@ -204,7 +204,7 @@ _began: Path | None = None  # in a worker: the folder where it says which submis
 
 
 def sandboxed(course: Course) -> bool:
-    return course.config.SafeExecute.get("sandbox", True)
+    return course.option("sandbox", True)
 
 
 def warm_up(course: Course, keys) -> dict:
@@ -212,12 +212,10 @@ def warm_up(course: Course, keys) -> dict:
     (when sandboxed) and the modules the weeks' test cells import. (Read from the
     configuration and the instructor's notebooks: the main process need not load nbgrader's
     converters for this.)"""
-    from autograder.config import CELL_TIMEOUT
     from autograder.sandbox import Limits
 
-    settings = course.config.SafeExecute
-    limits = Limits(**{name: settings[name] for name in ("memory", "cpu", "disk", "tasks") if name in settings})
-    return {"limits": limits if sandboxed(course) else None, "timeout": settings.get("timeout", CELL_TIMEOUT),
+    limits = Limits(**{name: course.options[name] for name in ("memory", "cpu", "disk", "tasks") if name in course.options})
+    return {"limits": limits if sandboxed(course) else None, "timeout": course.option("timeout", CELL_TIMEOUT),
             "imports": sorted(set().union(*(modules_tests_import(course, week) for week in {w for _, w in keys})))}
 
 
