@@ -31,10 +31,20 @@ class ReferenceDisabled(AssertionError):
     """Raised when a student's code calls the reference answer of the exercise under test."""
 
 
-def reference(fn):
-    """Mark ``fn`` as a homework exercise's reference answer (a decorator)."""
-    name = f"{fn.__module__}.{fn.__name__}"
+def reference(obj):
+    """Mark a function as a homework exercise's reference answer (a decorator).
 
+    A class is marked through its constructor: while it is switched off, making one outside
+    nblib raises, and its methods need an instance, so they are out of reach too.
+    """
+    if isinstance(obj, type):
+        obj.__init__ = _guarded(obj.__init__, f"{obj.__module__}.{obj.__qualname__}")
+        obj.reference_name = obj.__init__.reference_name
+        return obj
+    return _guarded(obj, f"{obj.__module__}.{obj.__name__}")
+
+
+def _guarded(fn, name: str):
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
         if name in _disabled and not _called_by_nblib():

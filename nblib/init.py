@@ -46,6 +46,7 @@ import math
 
 import numpy as np
 
+from nblib._reference import reference
 from nblib._registry import Registry
 from nblib._validation import as_scalar, check_choice
 
@@ -89,6 +90,7 @@ def _non_negative(value, name: str) -> float:
 
 # --- fans ----------------------------------------------------------------------------------------
 
+@reference
 def fans(shape) -> tuple[int, int]:
     """Fan-in and fan-out of a kernel, by Keras's rule.
 
@@ -139,6 +141,7 @@ def random_normal(shape, *, rng: np.random.Generator, mean: float = 0.0, stddev:
     return _generator(rng).normal(as_scalar(mean, "mean"), stddev, size=shape)
 
 
+@reference
 def random_uniform(shape, *, rng: np.random.Generator, minval: float = -0.05, maxval: float = 0.05) -> np.ndarray:
     """U(minval, maxval): ``keras.initializers.RandomUniform`` (same defaults).
 
@@ -153,6 +156,7 @@ def random_uniform(shape, *, rng: np.random.Generator, minval: float = -0.05, ma
     return _generator(rng).uniform(low, high, size=shape)
 
 
+@reference
 def truncated_normal(shape, *, rng: np.random.Generator, mean: float = 0.0, stddev: float = 0.05) -> np.ndarray:
     """N(mean, stddev^2) with every value beyond 2 stddev redrawn: ``keras.initializers.TruncatedNormal``.
 
@@ -173,6 +177,7 @@ def truncated_normal(shape, *, rng: np.random.Generator, mean: float = 0.0, stdd
     return mean + stddev * z
 
 
+@reference
 def variance_scaling(shape, *, rng: np.random.Generator, scale: float = 1.0, mode: str = "fan_in",
                      distribution: str = "truncated_normal") -> np.ndarray:
     """Random weights of variance ``scale / n``: ``keras.initializers.VarianceScaling``.
@@ -229,6 +234,7 @@ def glorot_normal(shape, *, rng: np.random.Generator) -> np.ndarray:
     return variance_scaling(shape, rng=rng, scale=1.0, mode="fan_avg", distribution="truncated_normal")
 
 
+@reference
 def glorot_uniform(shape, *, rng: np.random.Generator) -> np.ndarray:
     """Var(W) = 2 / (fan_in + fan_out): U(-r, r), r = sqrt(6 / (fan_in + fan_out)), Keras's default kernel.
 
@@ -241,6 +247,7 @@ def glorot_uniform(shape, *, rng: np.random.Generator) -> np.ndarray:
     return variance_scaling(shape, rng=rng, scale=1.0, mode="fan_avg", distribution="uniform")
 
 
+@reference
 def he_normal(shape, *, rng: np.random.Generator) -> np.ndarray:
     """Var(W) = 2 / fan_in, truncated normal (He et al., 2015): ``keras.initializers.HeNormal``."""
     return variance_scaling(shape, rng=rng, scale=2.0, mode="fan_in", distribution="truncated_normal")

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nblib import regularization
+from nblib._reference import reference
 from nblib._validation import as_batch, check_int
 from nblib.layers import LOSSES
 
@@ -109,6 +110,7 @@ class _Function(Callback):
         return self.function(history)
 
 
+@reference
 class EarlyStopping(Callback):
     """Stop when a monitored value has not improved for ``patience`` epochs, as in Keras.
 

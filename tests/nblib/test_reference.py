@@ -101,6 +101,37 @@ def test_a_reference_defined_outside_nblib_is_stopped_when_called_from_outside_n
     assert answer(2) == 4
 
 
+def test_a_class_is_switched_off_through_its_constructor(rng):
+    # Exercise 5 of week 6 asks for early stopping: nblib's EarlyStopping must not answer it, made
+    # directly, under an alias or through a subclass written outside nblib.
+    from nblib.training import EarlyStopping as alias
+
+    class Mine(training.EarlyStopping):
+        pass
+
+    with disabled(training.EarlyStopping, exercise="Exercise 5 (early_stopping)"):
+        for make in (training.EarlyStopping, alias, Mine):
+            with pytest.raises(ReferenceDisabled, match=r"nblib.training.EarlyStopping\(\) is switched off"):
+                make(patience=2)
+    stopper = training.EarlyStopping(monitor="loss", patience=1)  # back afterwards, still a class
+    assert isinstance(stopper, training.Callback) and isinstance(Mine(), training.EarlyStopping)
+    assert list(inspect.signature(training.EarlyStopping).parameters) == [
+        "monitor", "patience", "min_delta", "restore_best_weights"]
+
+
+def test_layers_initialise_while_the_initializers_are_off():
+    from nblib import init
+
+    with disabled(init.fans, init.glorot_uniform, init.he_normal, init.variance_scaling, exercise="Exercise 2"):
+        dense = layers.Dense(30, 20, rng=np.random.default_rng(0))   # nblib's own call to glorot_uniform
+        with pytest.raises(ReferenceDisabled, match="nblib.init.glorot_uniform"):
+            init.INITIALIZERS.get("glorot_uniform")((30, 20), rng=np.random.default_rng(0))
+        with pytest.raises(ReferenceDisabled, match="nblib.init.fans"):
+            init.fans((3, 3, 1, 8))
+    limit = math.sqrt(6 / (30 + 20))
+    assert np.abs(dense.params["W"]).max() <= limit and dense.params["W"].std() > limit / 3
+
+
 # --- nblib calling nblib is never stopped --------------------------------------------------------------
 
 def test_mlp_forward_uses_softmax_while_it_is_switched_off(rng):
