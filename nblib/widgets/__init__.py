@@ -33,7 +33,8 @@ The package holds one module per topic:
 - ``softmax``: :class:`SoftmaxExplorer` (week 3);
 - ``descent``: :class:`GradientDescent` (week 4);
 - ``progress``: :class:`TrainingProgress` and :func:`plot_history`, for :func:`nblib.training.fit` (week 4);
-- ``race``: :class:`OptimizerRace` (week 5).
+- ``race``: :class:`OptimizerRace` (week 5);
+- ``init_explorer``: :class:`InitExplorer` (week 6).
 
 Everything is imported here, so ``from nblib.widgets import ActivationExplorer`` works.
 """
@@ -42,10 +43,12 @@ from nblib.widgets._core import WIDE, Debouncer, Demo, Run
 from nblib.widgets.activations import ActivationExplorer
 from nblib.widgets.approximation import UniversalApproximation
 from nblib.widgets.descent import GradientDescent
+from nblib.widgets.init_explorer import InitExplorer
 from nblib.widgets.perceptron import PerceptronPlayground
 from nblib.widgets.progress import TrainingProgress, plot_history
 from nblib.widgets.race import OptimizerRace
 from nblib.widgets.softmax import SoftmaxExplorer
 
 __all__ = ["Debouncer", "Run", "Demo", "WIDE", "PerceptronPlayground", "ActivationExplorer", "SoftmaxExplorer",
-           "UniversalApproximation", "GradientDescent", "TrainingProgress", "plot_history", "OptimizerRace"]
+           "UniversalApproximation", "GradientDescent", "TrainingProgress", "plot_history", "OptimizerRace",
+           "InitExplorer"]

@@ -275,6 +275,7 @@ WEEK02_LESSON = "week02_activations_forward/lesson.ipynb"
 WEEK03_LESSON = "week03_softmax_cross_entropy/lesson.ipynb"
 WEEK04_LESSON = "week04_backprop/lesson.ipynb"
 WEEK05_LESSON = "week05_optimizers/lesson.ipynb"
+WEEK06_LESSON = "week06_training_deep/lesson.ipynb"
 
 # Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and logs each
 # drawing and each training a demo starts, as (when, demo).
@@ -359,6 +360,8 @@ SLOW_KERNEL_SCENARIOS = {
     WEEK04_LESSON: ("test_week04_gradient_descent_controls_debounce_with_a_slow_kernel",
                     "test_week04_training_progress_moves_while_fit_runs_with_a_slow_kernel"),
     WEEK05_LESSON: ("test_week05_optimizer_race_controls_debounce_with_a_slow_kernel",),
+    WEEK06_LESSON: ("test_week06_init_explorer_shows_progress_and_stops_with_a_slow_kernel",
+                    "test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel"),
 }
 
 
@@ -870,3 +873,85 @@ def test_week05_optimizer_race_controls_debounce_with_a_slow_kernel(page, lab):
     wait_for_last_picture(notebook, root, "OptimizerRace")
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK05_LESSON, "race-slow-kernel-debounced"))
+
+
+# -- week 6: the initialization explorer
+
+# Counts InitExplorer's computations in SLOW_KERNEL's log of trainings, as it counts the demos that train.
+COUNT_RECOMPUTES = "_w.InitExplorer.recompute = _counted(_w.InitExplorer.recompute)"
+
+
+def init_explorer_settings(notebook: Notebook) -> dict:
+    """What the explorer drawn last computed with: its controls' values when it started, and its fixed settings."""
+    return json.loads(notebook.kernel(
+        "import json; _d = _last('InitExplorer'); print(json.dumps({**_d.computed, 'width': _d.width, "
+        "'batch': _d.batch, 'seed': _d.seed}))"))
+
+
+def init_explorer_layers(settings: dict, depth: int):
+    """The first ``depth`` layers of that stack, computed here, in this process (the weights of the first
+    layers are drawn first, so they do not depend on how deep the stack goes)."""
+    from nblib.widgets.init_explorer import propagate
+
+    return propagate(depth, settings["initializer"], settings["activation"], width=settings["width"],
+                     batch=settings["batch"], seed=settings["seed"])
+
+
+def test_week06_init_explorer_shows_progress_and_stops_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK06_LESSON, ".nnf-run")
+    run, bar = root.locator(".nnf-run"), root.locator(".nnf-run-progress .progress-bar")
+    pick_other_option(labelled(root, ".widget-dropdown", "initializer").locator("select"))  # a new stack, layer by layer
+    run.filter(has_text=re.compile(r"layer [3-9] of \d+")).wait_for(timeout=30_000)
+    assert 0 < float(bar.evaluate("b => parseFloat(b.style.width)")) < 100, "the bar shows the progress"
+    assert root.locator(".widget-html", has_text="computing …").count() == 1
+    screenshot(root, shot_name(WEEK06_LESSON, "init-explorer-slow-kernel-computing"))
+
+    run.locator(".nnf-run-stop").click()
+    run.filter(has_text=re.compile(r"stopped after \d+ layers")).wait_for(timeout=30_000)
+    k = int(re.search(r"stopped after (\d+) layers", run.inner_text()).group(1))
+    wait_for_quiet(notebook)
+    settings = init_explorer_settings(notebook)
+    assert 3 <= k < settings["depth"], run.inner_text()
+    assert float(bar.evaluate("b => parseFloat(b.style.width)")) == pytest.approx(100 * k / settings["depth"], abs=0.5)
+    assert run.locator(".nnf-run-stop").is_disabled()
+
+    # What is shown is the first k layers exactly, as computed here, and no gradients (they need the whole stack).
+    stats = init_explorer_layers(settings, k)
+    status = root.locator(".widget-html", has_text="std of h").inner_text()
+    assert f"std of h: layer 1 {stats[0].std:.3g}, layer {k} {stats[-1].std:.3g}" in status, status
+    assert f"stopped after {k} of {settings['depth']} layers" in status and "||dL/dW||" not in status, status
+    drawn = json.loads(notebook.kernel(
+        "_d = _last('InitExplorer'); print(json.dumps([float(v) for v in _d.std_line.get_ydata()]))"))
+    assert drawn == pytest.approx([s.std for s in stats], rel=1e-12), "the plot drawn last: the k layers computed"
+    wait_for_last_picture(notebook, root, "InitExplorer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK06_LESSON, "init-explorer-slow-kernel-stopped"))
+
+
+def test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK06_LESSON, ".nnf-run")
+    notebook.kernel(COUNT_RECOMPUTES)
+    depth = labelled(root, ".widget-slider", "depth (layers)")
+    wanted = round(handle_value(depth)) - 3                    # three layers fewer, and tanh
+    notebook.kernel_busy(3.0)
+    press(depth, "ArrowLeft", 3)
+    labelled(root, ".widget-dropdown", "activation").locator("select").select_option(label="tanh")
+    assert round(handle_value(depth)) == wanted
+    root.locator(".nnf-run", has_text=re.compile(rf"layer [1-9]\d* of {wanted}")).wait_for(timeout=30_000)
+    screenshot(root, shot_name(WEEK06_LESSON, "init-explorer-slow-kernel-changes-computing"))
+    status = root.locator(".widget-html", has_text=re.compile(rf"^{wanted} layers, .*, tanh: .*finished: {wanted} layers"))
+    status.wait_for(timeout=90_000)
+    wait_for_quiet(notebook)
+    recomputes = int(notebook.kernel("print(_count(_retrains, 'InitExplorer'))"))
+    assert recomputes == 1, f"{recomputes} computations for changes that reached a busy kernel together"
+
+    settings = init_explorer_settings(notebook)
+    assert settings["depth"] == wanted and settings["activation"] == "tanh"
+    stats = init_explorer_layers(settings, wanted)
+    text = status.inner_text()
+    assert f"std of h: layer 1 {stats[0].std:.3g}, layer {wanted} {stats[-1].std:.3g}" in text, text
+    assert f"||dL/dW||: layer 1 {stats[0].grad_norm:.3g}, layer {wanted} {stats[-1].grad_norm:.3g}" in text, text
+    assert f"finished after {wanted} layers" in root.locator(".nnf-run").inner_text()
+    wait_for_last_picture(notebook, root, "InitExplorer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK06_LESSON, "init-explorer-slow-kernel-changes-finished"))
