@@ -143,4 +143,52 @@ QUIZ = Quiz("Week 6: training deep networks", [
          "The running mean moves only 1% of the way to the batch's mean per step; and the batch's own "
          "statistics are used in training only."),
     ),
+    Question(
+        "In one step the gradient of the first kernel has norm 3.0 and that of the second kernel norm 4.0. "
+        "The optimizer has global_clipnorm=1.0. What are the two norms after clipping?",
+        ("1.0 and 1.0", "0.6 and 0.8", "3.0 and 4.0", "about 0.43 and 0.57"),
+        1,
+        ("That is clipnorm=1.0, which clips each array on its own. It changes the direction of the whole "
+         "step: the first kernel now moves as far as the second, where it moved 3/4 as far.",
+         "Right: the global norm is √(3² + 4²) = 5 > 1, so every gradient is multiplied by 1/5: norms 0.6 "
+         "and 0.8, a step of length 1 in the same direction as before.",
+         "The global norm is √(3² + 4²) = 5, more than 1.0, so the gradients are scaled down. Clipping "
+         "leaves a gradient alone only when its norm is at most the threshold.",
+         "That divides by 3 + 4 = 7, the sum of the norms. The global norm is the norm of all the arrays "
+         "together, √(3² + 4²) = 5."),
+    ),
+    Question(
+        "A CNN for 3-D scans fits only 2 scans per batch in memory. Which normalization suits it, and why?",
+        ("Batch normalization with momentum 0.999, so the running averages are steadier",
+         "Group normalization: each scan is standardised on its own, over groups of channels and all "
+         "positions, whatever the batch size",
+         "None: normalization needs batches of at least 32",
+         "Batch normalization at inference mode during training too, so it does not depend on the batch"),
+        1,
+        ("Momentum only smooths the running averages used at inference. In training each step still "
+         "normalises with the mean and variance of 2 scans, which are mostly noise.",
+         "Right: group (or layer) normalization takes its statistics from each example alone, so a batch of "
+         "2 is no worse than a batch of 200, and training and inference compute the same thing.",
+         "Layer and group normalization work with any batch size, even one example: their statistics come "
+         "from each example's own features.",
+         "The running statistics start at mean 0 and variance 1 and would never be updated: the layer would "
+         "not normalise anything."),
+    ),
+    Question(
+        "You train on 120 digit images and want more training data by augmentation. Which transformation "
+        "is a sound one for the digits?",
+        ("Rotate each image by 180°",
+         "Flip each image left to right",
+         "Shift each image by one or two pixels in a random direction",
+         "Add the validation images to the training set"),
+        2,
+        ("A 6 turned by 180° is a 9: the transformation must keep the label, and this one changes it "
+         "for some digits.",
+         "A mirrored 2, 3, 4, 5 or 7 is not a digit anyone writes: the network would learn shapes that "
+         "never occur, and a mirrored 2 looks a lot like a 5.",
+         "Right: a digit moved by a pixel or two is still the same digit, written slightly elsewhere, "
+         "which is exactly the variation new images will have. The lesson's shifted digits do this.",
+         "That is not augmentation, and it leaves no honest validation set to tune the training on: "
+         "the validation loss would no longer say how the network does on new data."),
+    ),
 ])
