@@ -53,7 +53,7 @@ def references() -> dict[str, ast.FunctionDef]:
 
     Found by parsing nblib's sources, not by importing them: the decorator hides the
     original function. Keys look like ``"nblib.perceptron.train"``; the result is cached
-    (do not modify it).
+    (do not modify it). A class marked ``@reference`` is left out: the answers compared are functions.
     """
     spec = importlib.util.find_spec("nblib")
     if spec is None or not spec.submodule_search_locations:
