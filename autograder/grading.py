@@ -30,6 +30,7 @@ Step by step, for one student's week, and the module that does each step:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -220,8 +221,8 @@ def warm_up(course: Course, keys) -> dict:
 
 
 def modules_tests_import(course: Course, week: str) -> set[str]:
-    """The top-level modules the week's autograded test cells import (a hint: a module that
-    is missing or fails to load here fails where the test imports it)."""
+    """The modules the week's autograded test cells and setup cells import (a hint: a module
+    that is missing or fails to load here fails where the test imports it)."""
     import nbformat
 
     from autograder.trusted import imported_modules
@@ -230,7 +231,9 @@ def modules_tests_import(course: Course, week: str) -> set[str]:
     for path in sorted((course.dir / SOURCE / week).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             flags = cell.get("metadata", {}).get("nbgrader", {})
-            if cell.cell_type == "code" and flags.get("grade") and not flags.get("solution"):
+            test = flags.get("grade") and not flags.get("solution")
+            setup = flags.get("locked") and str(flags.get("grade_id", "")).startswith("setup")
+            if cell.cell_type == "code" and (test or setup):
                 modules |= imported_modules(cell.source)
     return modules
 
@@ -252,6 +255,17 @@ def _worker_start(began: Path, warm: dict) -> None:
     import autograder.preprocessors  # noqa: F401
     trusted.preload(warm["imports"])
     trusted.GraderState.remember()
+    atexit.register(_leave)  # registered last, so it runs first
+
+
+def _leave() -> None:
+    """A worker's exit, without the second it takes Python to tear down a loaded TensorFlow
+    (the command waits for its workers to end). Its results are sent by then."""
+    from autograder import kernel
+    kernel.close_spare()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _in_worker(grade, course_dir, workdir, options, student, week) -> dict:

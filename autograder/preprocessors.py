@@ -58,7 +58,7 @@ class SafeExecute(NbGraderPreprocessor):
         info = resources["nbgrader"]
         student, week, notebook = info["student"], info["assignment"], info["notebook"]
         cells = instructor_cells(info["db_url"], notebook, week)
-        ready = preload(set().union(*map(imported_modules, cells.tests.values())))  # loads while the student's cells run
+        ready = preload(set().union(*map(imported_modules, [*cells.setup, *cells.tests.values()])))  # loads while the student's cells run
         folder = Path(resources["metadata"]["path"])
         notes = []
         if self.sandbox:
@@ -75,11 +75,12 @@ class SafeExecute(NbGraderPreprocessor):
             folder = self._copy(folder, f"{student}--{week}--{notebook}")
             kernel = StudentKernel(folder, None, self.timeout, self.budget)
             kernel.start()
+        trusted = TrustedTests(kernel, self.timeout, cells.setup, cells.student_names, ready)
         try:
-            trusted = TrustedTests(kernel, self.timeout, cells.setup, cells.student_names, ready)
             self._run(nb, kernel, trusted, cells.tests, notes)
         finally:
             kernel.close()
+            trusted.finish()
             if not self.sandbox:
                 shutil.rmtree(folder, ignore_errors=True)
         if kernel.malformed:

@@ -181,7 +181,8 @@ class TrustedTests:
 
     ``setup``: the sources of the locked setup cells, run here before the first test;
     ``student_names``: the names that may be fetched from the student's kernel (None: any);
-    ``ready``: a thread that must finish first (:func:`preload`: no two threads import at once).
+    ``ready``: the :func:`preload` thread, which a cell that may import must let finish first
+    (no two threads import at once); :meth:`finish` waits for it in any case.
     """
 
     def __init__(self, kernel: StudentKernel, timeout: float, setup=(), student_names=None, ready=None):
@@ -194,7 +195,7 @@ class TrustedTests:
         outputs = Outputs()
         self.link.begin(outputs)
         try:
-            self._prepare(outputs)
+            self._prepare(outputs, source)
             statements, last, names = compiled(source, f"<test {grade_id}>")
             before = self._fetch(names)
             value = self._execute(statements, last, outputs)
@@ -209,9 +210,17 @@ class TrustedTests:
         self.link.kernel.end_session(self.link.deadline, outputs)  # the agent stops serving; its last prints
         return outputs
 
-    def _prepare(self, outputs: Outputs) -> None:
-        """Before the first test: wait for the preloaded imports, then run the setup cells here."""
+    def finish(self) -> None:
+        """After the last test: the preload is done too, before the grader goes on."""
         if self.ready is not None:
+            self.ready.join()
+            self.ready = None
+
+    def _prepare(self, outputs: Outputs, source: str) -> None:
+        """Before a test: wait for the preloaded imports if it may import, then run the setup
+        cells here (before the first test). A test that imports only what is loaded already
+        runs while TensorFlow is still loading for a later one."""
+        if self.ready is not None and (not self.ready.is_alive() or any(map(may_import, [*self.setup, source]))):
             self.ready.join()
             self.ready = None
         while self.setup:
@@ -237,6 +246,7 @@ class TrustedTests:
             module, qualname = described.get("import") or (described.get("module"), "")
             if str(module).split(".")[0] in TRUSTED_MODULES:
                 with contextlib.suppress(Exception):
+                    settle(str(module))
                     return codec.import_by_name(str(module), str(qualname))
             return self.link.remote(described["fallback"]) if "fallback" in described else None
         return codec.decode(described.get("value"), self.link.remote)
@@ -297,7 +307,8 @@ _loading: threading.Thread | None = None  # the one thread that imports for this
 
 
 def imported_modules(source: str) -> set[str]:
-    """The top-level modules a cell's code imports."""
+    """The modules a cell's code imports, by full name: ``import a.b`` and ``from a import b``
+    both give "a" and "a.b" (whether b is a module is found out when it is imported)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -305,26 +316,68 @@ def imported_modules(source: str) -> set[str]:
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
+            names |= {prefix for alias in node.names for prefix in _prefixes(alias.name)}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
+            names |= _prefixes(node.module) | {f"{node.module}.{a.name}" for a in node.names if a.name != "*"}
     return names
+
+
+def may_import(source: str) -> bool:
+    """Whether running ``source`` could import a module that is not loaded yet: then it must
+    wait for the preload (no two threads import at once). Conservative where it cannot see
+    (relative or star imports, ``importlib``, ``__import__``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False  # it fails before it runs
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if not all(_loaded(p) for alias in node.names for p in _prefixes(alias.name)):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or not node.module or not all(map(_loaded, _prefixes(node.module))):
+                return True
+            known = vars(sys.modules[node.module])  # not getattr: a module's __getattr__ may import
+            if any(a.name == "*" or (a.name not in known and not _loaded(f"{node.module}.{a.name}"))
+                   for a in node.names):
+                return True
+        elif isinstance(node, ast.Name) and node.id in ("__import__", "importlib"):
+            return True
+    return False
+
+
+def _prefixes(dotted: str) -> set[str]:
+    parts = dotted.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+
+
+def _loaded(name: str) -> bool:
+    """Whether ``name`` is imported completely (not still being imported by some thread)."""
+    module = sys.modules.get(name)
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
+def settle(module: str) -> None:
+    """Before the grader's own thread imports ``module``: let the preload finish first."""
+    if not _loaded(module) and _loading is not None and _loading.is_alive():
+        _loading.join()
 
 
 def preload(modules) -> threading.Thread | None:
     """Start importing ``modules`` in a thread; the slow frameworks among them load last.
 
     The import then overlaps the student's cells running in their kernel (a separate
-    process), instead of adding its seconds to the first test cell that needs it. The test
-    cells must wait for the thread to finish (``TrustedTests(ready=...)``) before they import
-    anything: two threads importing TensorFlow and Keras at once meet in their circular
+    process), instead of adding its seconds to the first test cell that needs it. A test cell
+    that may import a module not loaded yet waits for the thread to finish first
+    (``TrustedTests(ready=...)``, :func:`may_import`), and so does the grader's own import of a
+    library function it is handed (:func:`settle`): two threads importing TensorFlow and Keras at once meet in their circular
     imports, and Python then hands one of them a half-initialised module (``dataset_ops has
     no attribute 'DatasetV2'``), which is what a busy batch used to show. So there is one
     importing thread per process at a time: a new one waits for the one before. An error
     here is left for the test cell's own import to raise where it belongs.
     """
     global _loading
-    wanted = sorted(set(modules) - set(sys.modules), key=lambda name: name in SLOW_IMPORTS)
+    wanted = sorted(set(modules) - set(sys.modules), key=lambda name: (name.split(".")[0] in SLOW_IMPORTS, name))
     if not wanted:
         return _loading if _loading is not None and _loading.is_alive() else None
     before = _loading

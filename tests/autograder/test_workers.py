@@ -1,6 +1,7 @@
 """Grading workers and the grader's terminal output: a dying worker costs only its submission; student text prints inert."""
 
 import os
+import subprocess
 import sys
 
 from autograder import grading
@@ -114,3 +115,25 @@ def test_putting_the_grader_back_leaves_a_half_imported_keras_alone(monkeypatch)
     finally:
         release.set()
         loading.join()
+
+
+def test_a_worker_leaves_at_once_after_closing_its_spare_kernel_and_flushing_its_output(tmp_path):
+    # Python takes about a second to tear down a loaded TensorFlow, and `grade` waits for its
+    # workers to end: a worker's exit skips that, but not its spare kernel or its last words.
+    script = f"""
+import atexit
+from autograder import grading, kernel
+
+class Spare:
+    def close(self):
+        open({str(tmp_path / 'closed')!r}, 'w').write('yes')
+
+kernel._spare = Spare()
+atexit.register(lambda: open({str(tmp_path / 'teardown')!r}, 'w').write('ran'))
+atexit.register(grading._leave)  # as the worker registers it: last, so it runs first
+print('the last result was sent', end='')
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "the last result was sent"), done.stderr
+    assert (tmp_path / "closed").read_text() == "yes"
+    assert not (tmp_path / "teardown").exists()  # the rest of the interpreter's exit was skipped
