@@ -217,10 +217,10 @@ class TrustedTests:
             self.ready = None
 
     def _prepare(self, outputs: Outputs, source: str) -> None:
-        """Before a test: wait for the preloaded imports if it may import, then run the setup
-        cells here (before the first test). A test that imports only what is loaded already
-        runs while TensorFlow is still loading for a later one."""
-        if self.ready is not None and (not self.ready.is_alive() or any(map(may_import, [*self.setup, source]))):
+        """Before a test: wait for the preloaded imports (:func:`preload` says when not to),
+        then run the setup cells here (before the first test). So a test that imports only
+        what is loaded already runs while TensorFlow is still loading for a later one."""
+        if self.ready is not None and not alongside(self.ready, [*self.setup, source]):
             self.ready.join()
             self.ready = None
         while self.setup:
@@ -367,17 +367,19 @@ def preload(modules) -> threading.Thread | None:
     """Start importing ``modules`` in a thread; the slow frameworks among them load last.
 
     The import then overlaps the student's cells running in their kernel (a separate
-    process), instead of adding its seconds to the first test cell that needs it. A test cell
-    that may import a module not loaded yet waits for the thread to finish first
-    (``TrustedTests(ready=...)``, :func:`may_import`), and so does the grader's own import of a
-    library function it is handed (:func:`settle`): two threads importing TensorFlow and Keras at once meet in their circular
-    imports, and Python then hands one of them a half-initialised module (``dataset_ops has
-    no attribute 'DatasetV2'``), which is what a busy batch used to show. So there is one
-    importing thread per process at a time: a new one waits for the one before. An error
-    here is left for the test cell's own import to raise where it belongs.
+    process), instead of adding its seconds to the first test cell that needs it. Two threads
+    importing TensorFlow and Keras at once meet in their circular imports, and Python then
+    hands one of them a half-initialised module (``dataset_ops has no attribute
+    'DatasetV2'``), which is what a busy batch used to show. So there is one importing thread
+    per process at a time (a new one waits for the one before), and the grader's own thread
+    waits for it before it imports: a test cell waits unless it imports nothing new
+    (:func:`may_import`) and the thread is on the slow frameworks already (``thread.on_slow``),
+    not on libraries the test may call into; the grader waits before it imports a library
+    function it is handed (:func:`settle`). An error here is left for the test cell's own
+    import to raise where it belongs.
     """
     global _loading
-    wanted = sorted(set(modules) - set(sys.modules), key=lambda name: (name.split(".")[0] in SLOW_IMPORTS, name))
+    wanted = sorted(set(modules) - set(sys.modules), key=lambda name: (_slow(name), name))
     if not wanted:
         return _loading if _loading is not None and _loading.is_alive() else None
     before = _loading
@@ -386,12 +388,25 @@ def preload(modules) -> threading.Thread | None:
         if before is not None:
             before.join()
         for name in wanted:
+            if _slow(name):
+                thread.on_slow.set()
             with contextlib.suppress(Exception):
                 importlib.import_module(name)
 
-    _loading = threading.Thread(target=load, name="preload-test-imports", daemon=True)
-    _loading.start()
-    return _loading
+    thread = _loading = threading.Thread(target=load, name="preload-test-imports", daemon=True)
+    thread.on_slow = threading.Event()
+    thread.start()
+    return thread
+
+
+def _slow(name: str) -> bool:
+    return name.split(".")[0] in SLOW_IMPORTS
+
+
+def alongside(thread: threading.Thread, sources) -> bool:
+    """Whether cells of ``sources`` may run while the preload ``thread`` still imports."""
+    on_slow = getattr(thread, "on_slow", None)
+    return thread.is_alive() and on_slow is not None and on_slow.is_set() and not any(map(may_import, sources))
 
 
 @functools.lru_cache(maxsize=256)
