@@ -6,7 +6,8 @@
     feedback  [WEEK ...] [--student ID]        HTML per student: hidden tests' results, never their code
     export    [WEEK ...] [--to grades.csv]     CSV: per-exercise scores, totals and grader notes;
               [--format csv|canvas|moodle]     or the LMS's own grade-import file
-    report    [WEEK ...] [--png report.png]    per-exercise statistics, as a table and a plot
+    report    [WEEK ...] [--png report.png]    per-exercise statistics, as a table and a plot;
+              [--similar]                      or pairs of students with near-identical answers
     deadlines                                  the due dates, extensions and late policy configured
     validate  NOTEBOOK                         a student's self-check of the visible tests
 
@@ -112,6 +113,15 @@ def cmd_export(course: Course, args) -> int:
 
 
 def cmd_report(course: Course, args) -> int:
+    if args.similar:
+        from autograder import similar
+
+        pairs = similar.find(course, course.weeks(args.weeks), args.threshold)
+        print(similar.format_table(pairs, args.threshold))
+        destination = Path(args.html).resolve()
+        similar.write_html(pairs, destination, args.threshold)
+        print(f"\nside by side: {destination}")
+        return 0
     rows = _rows(course, course.weeks(args.weeks))
     if not rows:
         print("Nothing graded yet.")
@@ -139,6 +149,7 @@ EXAMPLES = """examples:
   python -m autograder export --to grades.csv
   python -m autograder export week01_perceptron --format canvas --to canvas.csv
   python -m autograder report week01_perceptron --png week01.png
+  python -m autograder report week01_perceptron --similar --html similar.html
   python -m autograder deadlines
   python -m autograder validate notebooks/week01_perceptron/homework.ipynb
 """
@@ -195,6 +206,12 @@ def parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="per-exercise statistics as a table and a PNG plot")
     rp.add_argument("weeks", nargs="*", metavar="WEEK", help="default: all weeks")
     rp.add_argument("--png", default="report.png", help="plot to write (default: report.png)")
+    rp.add_argument("--similar", action="store_true",
+                    help="instead: pairs of students whose answer cells are nearly the same, and an HTML page "
+                         "with their cells side by side")
+    rp.add_argument("--threshold", type=_fraction, default=0.9,
+                    help="--similar: the similarity from which a pair is listed, 0 to 1 (default: 0.9)")
+    rp.add_argument("--html", default="similar.html", help="--similar: the page to write (default: similar.html)")
     rp.set_defaults(run=cmd_report)
 
     d = sub.add_parser("deadlines", help="show the due dates, extensions and late policy (<workdir>/deadlines.toml)")
@@ -205,6 +222,16 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help="seconds per cell")
     v.set_defaults(run=cmd_validate)
     return p
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
 
 
 def main(argv=None) -> int:
