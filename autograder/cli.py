@@ -37,17 +37,28 @@ def cmd_release(course: Course, args) -> int:
 
 
 def cmd_collect(course: Course, args) -> int:
-    from autograder.collect import collect
+    from autograder.collect import TIMESTAMP, collect
 
     (week,) = course.weeks([args.week])
     source = Path(args.source).expanduser().resolve()
-    if not source.exists():
-        print(f"error: {source} does not exist", file=sys.stderr)
-        return 1
+    for path in [source] + ([Path(args.times).expanduser()] if args.times else []):
+        if not path.exists():
+            print(f"error: {path} does not exist", file=sys.stderr)
+            return 1
     zone = late._zone(args.timezone, "--timezone") if args.timezone else None
+    try:
+        times = lms.read_times(Path(args.times).expanduser(), zone) if args.times else {}
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     collected = collect(source, course.workdir / "submitted", week, course.released(week), zone)
     identities = lms.Identities(course.workdir)
     for item in collected:
+        given = lms.time_for(times, item)
+        if given is not None and item.submitted_at is None:  # the LMS's report, where its download has no time
+            item.submitted_at = given
+            stamp = course.workdir / "submitted" / item.student / week / TIMESTAMP
+            stamp.write_text(given.strftime("%Y-%m-%d %H:%M:%S UTC") + "\n", encoding="utf-8")
         course.notes.files(item.student, week, item.notes, reset=True)
         identities.remember(item.student, week, lms.from_collected(item))
         when = f"  (submitted {item.submitted_at:%Y-%m-%d %H:%M} UTC)" if item.submitted_at else ""
@@ -56,6 +67,10 @@ def cmd_collect(course: Course, args) -> int:
         for note in item.notes:
             print(f"{'':<24}   note: {note}")
     print(f"\n{len(collected)} students collected into {course.workdir / 'submitted'}/<student>/{week}/")
+    if args.times:
+        missing = [item.student for item in collected if item.submitted_at is None]
+        if missing:
+            print(f"no submission time for: {', '.join(missing)} (not in {args.times})")
     return 0
 
 
@@ -177,6 +192,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--timezone", default=None, metavar="ZONE",
                    help="the zone of submission times the LMS writes without one, e.g. Europe/Berlin or +01:00 "
                         "(default: this computer's)")
+    c.add_argument("--times", default=None, metavar="CSV",
+                   help="submission times where the download has none: Moodle's grading worksheet, or a CSV "
+                        "with the columns student and submitted")
     c.set_defaults(run=cmd_collect)
 
     g = sub.add_parser("grade", help="autograde submitted work")

@@ -89,6 +89,55 @@ def from_collected(item) -> Identity:
     return Identity(item.name, item.lms, item.lms_id, when, bool(item.late))
 
 
+# --- submission times from an LMS report --------------------------------------------------------
+
+TIME_COLUMNS = ("Last modified (submission)", "submitted")  # Moodle's grading worksheet; ours
+WHO_COLUMNS = ("Identifier", "student")
+
+
+def read_times(path: Path, zone=None) -> dict[str, datetime]:
+    """Submission times from a CSV, by who: Moodle's grading worksheet (``Identifier`` =
+    ``"Participant 123456"``, ``Last modified (submission)``, as Moodle writes it, e.g. "Friday,
+    20 November 2026, 11:45 PM") or a file of two columns, ``student`` (the id ``collect``
+    prints, the name the LMS gave, or its user id) and ``submitted`` ("2026-11-20 23:45").
+    A time without a zone is read in ``zone`` (default: this computer's). Keys are the
+    participant id (Moodle) or the ``student`` text; a row without a time is left out.
+    ``ValueError`` names a file it cannot read and the first time it cannot parse."""
+    from dateutil import parser as dates
+
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        table = list(csv.DictReader(f))
+    columns = set(table[0]) if table else set()
+    who = next((c for c in WHO_COLUMNS if c in columns), None)
+    when = next((c for c in TIME_COLUMNS if c in columns), None)
+    if not who or not when:
+        raise ValueError(f"{path}: expected the columns Identifier and Last modified (submission) (Moodle's grading "
+                         f"worksheet) or student and submitted; found {', '.join(sorted(columns)) or 'none'}")
+    found = {}
+    for line, entry in enumerate(table, 2):
+        key, text = (entry.get(who) or "").strip(), (entry.get(when) or "").strip()
+        if not key or text in ("", "-"):
+            continue
+        if who == "Identifier":
+            key = key.removeprefix(MOODLE_PARTICIPANT.strip()).strip()
+        try:
+            moment = dates.parse(text)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{path}, line {line}: {text!r} is not a time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone) if zone else moment.astimezone()
+        found[key] = moment.astimezone(timezone.utc)
+    return found
+
+
+def time_for(times: dict[str, datetime], item) -> datetime | None:
+    """The time ``read_times`` gives a collected student: by LMS id, id or LMS name."""
+    for key in (item.lms_id, item.student, item.name):
+        if key and key in times:
+            return times[key]
+    return None
+
+
 def final_score(row: Row) -> float:
     """The week's score after the late penalty, never below 0."""
     return max(0.0, row.score - (row.late_penalty or 0.0))

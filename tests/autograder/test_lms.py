@@ -191,3 +191,51 @@ def test_an_unknown_format_is_refused(tmp_path):
     result = subprocess.run([sys.executable, "-m", "autograder", "--workdir", str(tmp_path), "export",
                              "--format", "xlsx"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "invalid choice: 'xlsx'" in result.stderr
+
+
+# --- submission times from the LMS's report ------------------------------------------------------
+
+def collect_cli(workdir, *args):
+    return subprocess.run([sys.executable, "-m", "autograder", "--workdir", str(workdir), "collect", WEEK, *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_times_from_moodles_grading_worksheet(tmp_path):
+    source = make_zip(tmp_path / "moodle.zip", {
+        "Ada Lovelace_123456_assignsubmission_file_/homework.ipynb": notebook("ada"),
+        "Alan Turing_654321_assignsubmission_file_/homework.ipynb": notebook("alan"),
+    })
+    worksheet = tmp_path / "worksheet.csv"  # as Moodle's "Download grading worksheet" writes it
+    worksheet.write_text(
+        "Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+        "Last modified (submission),Last modified (grade),Feedback comments\n"
+        'Participant 123456,Ada Lovelace,ada@example.org,Submitted for grading,,26,Yes,'
+        '"Friday, 20 November 2026, 11:45 PM",-,\n'
+        "Participant 654321,Alan Turing,alan@example.org,No submission,,26,Yes,-,-,\n", encoding="utf-8")
+    result = collect_cli(tmp_path / "work", str(source), "--times", str(worksheet), "--timezone", "Europe/Berlin")
+    assert result.returncode == 0, result.stderr
+    assert "ada_lovelace             homework.ipynb  (submitted 2026-11-20 22:45 UTC)" in result.stdout
+    assert "no submission time for: alan_turing" in result.stdout
+    folder = tmp_path / "work" / "submitted"
+    assert (folder / "ada_lovelace" / WEEK / TIMESTAMP).read_text() == "2026-11-20 22:45:00 UTC\n"
+    assert not (folder / "alan_turing" / WEEK / TIMESTAMP).exists()
+    assert Identities(tmp_path / "work").read("ada_lovelace", WEEK).submitted_at == "2026-11-20T22:45:00+00:00"
+
+
+def test_times_from_a_plain_file_by_id_or_name_and_bad_times_refused(tmp_path):
+    source = make_zip(tmp_path / "canvas.zip", {
+        "lovelaceada_12345_67890_homework.ipynb": notebook("ada"),
+        "turingalan_LATE_22222_33333_homework.ipynb": notebook("alan"),
+    })
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted\nlovelaceada,2026-11-20 21:00 UTC\n22222,2026-11-22T00:29:00+00:00\n")
+    result = collect_cli(tmp_path / "work", str(source), "--times", str(times))
+    assert result.returncode == 0, result.stderr
+    assert "turingalan               homework.ipynb  (submitted 2026-11-22 00:29 UTC)  (canvas marks it late)" \
+        in result.stdout
+    times.write_text("student,submitted\nlovelaceada,next Tuesday-ish\n")
+    bad = collect_cli(tmp_path / "work", str(source), "--times", str(times))
+    assert bad.returncode == 1 and "line 2: 'next Tuesday-ish' is not a time" in bad.stderr
+    times.write_text("who,when\nada,2026-11-20\n")
+    bad = collect_cli(tmp_path / "work", str(source), "--times", str(times))
+    assert bad.returncode == 1 and "expected the columns Identifier and Last modified (submission)" in bad.stderr
