@@ -99,11 +99,14 @@ def read_times(path: Path, zone=None) -> dict[str, datetime]:
     """Submission times from a CSV, by who: Moodle's grading worksheet (``Identifier`` =
     ``"Participant 123456"``, ``Last modified (submission)``, as Moodle writes it, e.g. "Friday,
     20 November 2026, 11:45 PM") or a file of two columns, ``student`` (the id ``collect``
-    prints, the name the LMS gave, or its user id) and ``submitted`` ("2026-11-20 23:45").
+    prints, the name the LMS gave, or its user id) and ``submitted`` ("2026-11-20 23:45", with a
+    zone as in ``deadlines.toml`` or not).
     A time without a zone is read in ``zone`` (default: this computer's). Keys are the
     participant id (Moodle) or the ``student`` text; a row without a time is left out.
     ``ValueError`` names a file it cannot read and the first time it cannot parse."""
     from dateutil import parser as dates
+
+    from autograder.late import DeadlineError, parse_date
 
     with open(path, newline="", encoding="utf-8-sig") as f:
         table = list(csv.DictReader(f))
@@ -121,9 +124,12 @@ def read_times(path: Path, zone=None) -> dict[str, datetime]:
         if who == "Identifier":
             key = key.removeprefix(MOODLE_PARTICIPANT.strip()).strip()
         try:
-            moment = dates.parse(text)
-        except (ValueError, OverflowError):
-            raise ValueError(f"{path}, line {line}: {text!r} is not a time") from None
+            moment = parse_date(text, "")  # "2026-11-20 23:45 Europe/Berlin", as in deadlines.toml
+        except DeadlineError:
+            try:
+                moment = dates.parse(text)
+            except (ValueError, OverflowError):
+                raise ValueError(f"{path}, line {line}: {text!r} is not a time") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone) if zone else moment.astimezone()
         found[key] = moment.astimezone(timezone.utc)
