@@ -6,8 +6,11 @@ Commands (``python -m autograder COMMAND``; ``cli`` parses them and calls the mo
     collect   an LMS zip or a folder -> <workdir>/submitted/<student>/<week>/  collect
     grade     autograde every submission, sandboxed, several at once          grading
     feedback  an HTML page per graded notebook, hidden code left out          feedback
-    export    the gradebook -> grades.csv, per exercise, with the notes       results
-    report    per-exercise statistics, as a table and a PNG plot              results
+    export    the gradebook -> grades.csv, per exercise, with the notes;      results, lms
+              or Canvas's / Moodle's grade-import file
+    report    per-exercise statistics, as a table and a PNG plot;             results
+              --similar: pairs of students with near-identical answers        similar
+    deadlines the due dates, extensions and late policy configured            late
     validate  a student's self-check of the visible tests                     validate
 
 and ``python -m autograder.sandbox install | check``: set up or test the kernels' sandbox.
@@ -44,6 +47,10 @@ Modules, one line each: what it owns.
     inert          student content made safe for a browser (feedback, formgrader)
     feedback       the ``feedback`` command
     results        gradebook -> rows, CSV, statistics and plot (``export``, ``report``)
+    lms            the LMS's ids kept by ``collect``; Canvas's and Moodle's import files
+    late           due dates, extensions, the late policy (<workdir>/deadlines.toml)
+    latesteps      the late policy's nbgrader pieces: the late-submission plugin, a feedback step
+    similar        ``report --similar``: answer cells compared pairwise, an HTML page
     validate       the ``validate`` command
 """
 

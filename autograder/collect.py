@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -45,7 +45,7 @@ _DATE = r"\d{4}(?:-\d\d){5}"
 _MOODLE = re.compile(r"(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_", re.S)
 # Flat file names: the LMS's own fields, then the name the student gave the file.
 # Canvas: "lovelaceada_LATE_12345_67890_homework-1.ipynb" (name, user id, submission id)
-_CANVAS = re.compile(r"(?P<name>[^_]+)(?:_LATE)?_(?P<uid>\d+)_\d+_(?P<file>.+)", re.S)
+_CANVAS = re.compile(r"(?P<name>[^_]+)(?P<late>_LATE)?_(?P<uid>\d+)_\d+_(?P<file>.+)", re.S)
 # Moodle without folders: "Ada Lovelace_123456_assignsubmission_file_homework.ipynb"
 _MOODLE_FLAT = re.compile(r"(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_[a-z]+_(?P<file>.+)", re.S)
 # Blackboard: "Homework 1_ada_attempt_2026-11-20-10-15-00_homework.ipynb", the receipt ending ".txt" after the
@@ -57,11 +57,20 @@ _COPY = re.compile(r"^copy of |(?: ?\(\d+\)|[-_]\d+| copy| - copy)$")  # one cop
 _UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)  # RuntimeError: encrypted
 
 
+TIMESTAMP = "timestamp.txt"  # nbgrader reads a submission's time from this file in its folder
+STUDENT_TIMESTAMP = "timestamp (from the submission).txt"  # a student's own file of that name, set aside
+
+
 @dataclass
 class Collected:
     student: str  # normalised id
-    files: list[str]  # paths written, relative to <submitted_dir>/<student>/<week>/
+    files: list[str]  # paths written, relative to <submitted_dir>/<student>/<week>/ (TIMESTAMP aside)
     notes: list[str]  # human-readable lines: renames, ambiguities, skipped files
+    name: str = ""  # the name as the LMS (or the path) gave it
+    lms: str | None = None  # "canvas", "moodle", "blackboard", or None for plain folders and files
+    lms_id: str | None = None  # the LMS's id for the student (Canvas user id, Moodle participant id)
+    submitted_at: datetime | None = None  # the submission time the LMS gives (UTC), if it gives one
+    late: bool = False  # the LMS marked the submission late (Canvas's "_LATE_" in its file names)
 
 
 class _Owner(NamedTuple):
@@ -96,7 +105,8 @@ def student_id(raw: str) -> str:
     return sid
 
 
-def collect(source: Path, submitted_dir: Path, week: str, expected: list[str]) -> list[Collected]:
+def collect(source: Path, submitted_dir: Path, week: str, expected: list[str], zone: tzinfo | None = None
+            ) -> list[Collected]:
     """Write each student's files from ``source`` (a .zip or a folder) to
     ``submitted_dir/<student>/<week>/``, normalised; one ``Collected`` per student, sorted.
 
@@ -106,11 +116,19 @@ def collect(source: Path, submitted_dir: Path, week: str, expected: list[str]) -
     ``MAX_STUDENT_BYTES`` per student and ``MAX_RATIO`` for zip entries; a file over a cap, or one
     that cannot be read or written, is skipped with a note. Different names never share an id.
     ``ValueError`` for a bad ``week``, ``source`` or no submissions.
+
+    What the LMS says of each student is kept in the result: their name, the LMS's id for them,
+    whether it marked the submission late, and the submission time where the download carries
+    one (Blackboard's attempt time, read in ``zone``, default this computer's). That time is
+    written as nbgrader's ``timestamp.txt`` in the student's folder, which nbgrader's
+    autograde reads for late penalties; a file of that name in the student's own files is set
+    aside as ``STUDENT_TIMESTAMP``, so a student never chooses their own submission time.
     """
     if week in ("", ".", "..") or re.search(r"[/\\]", week):
         raise ValueError(f"not a week folder name: {week!r}")
     with _download(Path(source), expected) as (entries, unsafe):
-        students = _group(entries, expected)
+        facts: dict[_Owner, dict] = {}
+        students = _group(entries, expected, facts, zone)
         if not students:
             raise ValueError(f"no submissions found in {source}" + "".join(f"; {n}" for _, n in unsafe))
         _note_unsafe(students, unsafe, expected)
@@ -119,9 +137,19 @@ def collect(source: Path, submitted_dir: Path, week: str, expected: list[str]) -
             files, notes = students[owner]
             notes[:0] = [note] if note else []
             target = Path(submitted_dir) / sid / week
-            notes += _write(target, _place(files, notes), expected)
+            placed = _place(files, notes)
+            if TIMESTAMP in placed:  # the time comes from the LMS, never from the student's files
+                placed[STUDENT_TIMESTAMP] = placed.pop(TIMESTAMP)
+                notes.append(f"the submission's own '{TIMESTAMP}' was set aside as '{STUDENT_TIMESTAMP}': "
+                             f"the submission time comes from the LMS")
+            notes += _write(target, placed, expected)
             written = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
-            results.append(Collected(sid, written, notes))
+            fact = facts.get(owner, {})
+            when = fact.get("when")
+            if when is not None:
+                (target / TIMESTAMP).write_text(when.strftime("%Y-%m-%d %H:%M:%S UTC") + "\n", encoding="utf-8")
+            results.append(Collected(sid, written, notes, owner.raw, fact.get("lms"), owner.uid, when,
+                                     fact.get("late", False)))
     return results
 
 
@@ -267,18 +295,42 @@ def _attempt_time(when: str | None) -> float | None:
         return None
 
 
-def _group(entries: list[_Entry], expected: list[str]) -> dict[_Owner, tuple[list, list[str]]]:
-    """Each student's files as (path in their folder, entry, time) and their notes."""
+def _group(entries: list[_Entry], expected: list[str], facts: dict | None = None, zone: tzinfo | None = None
+           ) -> dict[_Owner, tuple[list, list[str]]]:
+    """Each student's files as (path in their folder, entry, time) and their notes; ``facts``, if
+    given, gets what the LMS says of each student (:func:`_lms_facts`)."""
     known = {_assign(e.parts, expected)[0].raw for e in entries if e.parts[-1].lower().endswith(".ipynb")}
     students: dict[_Owner, tuple[list, list[str]]] = {}
     for entry in entries:
         owner, inner, when = _assign(entry.parts, expected, known)
+        if facts is not None:
+            _lms_facts(facts.setdefault(owner, {}), entry.parts, zone)
         files, notes = students.setdefault(owner, ([], []))
         if inner:
             files.append((inner, entry, when or entry.mtime))
         else:
             notes.append(f"skipped Blackboard receipt '{entry.parts[-1]}'")
     return students
+
+
+def _lms_facts(fact: dict, parts: tuple[str, ...], zone: tzinfo | None) -> None:
+    """Add what the LMS's fields in one file's path say to ``fact``: which LMS ("lms"), whether it
+    marked the submission late ("late"), and the newest submission time it names ("when", UTC)."""
+    if len(parts) > 1:
+        if _MOODLE.match(parts[0]):
+            fact.setdefault("lms", "moodle")
+        return
+    m = _lms(parts[0])
+    if not m:
+        return
+    fact.setdefault("lms", {_CANVAS: "canvas", _MOODLE_FLAT: "moodle", _BLACKBOARD: "blackboard"}[m.re])
+    fact["late"] = fact.get("late", False) or bool(m.groupdict().get("late"))
+    when = m.groupdict().get("when")
+    if when:
+        with suppress(ValueError):
+            local = datetime.strptime(when, "%Y-%m-%d-%H-%M-%S")
+            utc = (local.replace(tzinfo=zone) if zone else local.astimezone()).astimezone(timezone.utc)
+            fact["when"] = max(fact.get("when") or utc, utc)
 
 
 def _note_unsafe(students: dict[_Owner, tuple[list, list[str]]], unsafe: list, expected: list[str]) -> None:

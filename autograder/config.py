@@ -81,6 +81,9 @@ def course_config(course_dir: Path | str = REPO_ROOT, workdir: Path | str | None
     # (GenerateFeedback's exporter then has them twice, which is harmless).
     c.HTMLExporter.preprocessors = ["autograder.inert.InertOutputs", "autograder.inert.InertMarkdown"]
     c.NbGrader.logfile = str(workdir / "nbgrader.log")
+    from autograder import late  # due dates and the late policy: <workdir>/deadlines.toml
+
+    late.configure(c, workdir)
     return c
 
 
@@ -114,10 +117,12 @@ def _autograde_steps() -> list:
 
 def _feedback_steps() -> list:
     """nbgrader's feedback steps, with the hidden tests' code taken out and the student's
-    outputs and markdown made inert first."""
+    outputs and markdown made inert first, then a line on the due date (``late.LateNote``)."""
     from nbgrader.converters import GenerateFeedback
 
     from autograder.inert import InertMarkdown, InertOutputs
+    from autograder.latesteps import LateNote
     from autograder.preprocessors import HideHiddenTests
 
-    return [HideHiddenTests, InertOutputs, InertMarkdown, *GenerateFeedback.class_traits()["preprocessors"].default()]
+    return [HideHiddenTests, InertOutputs, InertMarkdown, LateNote,
+            *GenerateFeedback.class_traits()["preprocessors"].default()]

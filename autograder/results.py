@@ -45,6 +45,9 @@ class Row:
     max_score: float
     needs_manual_grade: bool
     notes: list[str]
+    due: str | None = None  # the student's due date (extension included), ISO 8601 UTC, if the week has one
+    hours_late: float | None = None  # hours after that due date, 0 when on time; None without a due date or time
+    late_penalty: float = 0.0  # points nbgrader's late-submission plugin deducted (autograder.late)
 
 
 def _sum_exercises(mapping: dict[str, str], grades: list) -> dict[str, tuple[float | None, float]]:
@@ -85,8 +88,12 @@ def collect_rows(db_url: str, course_id: str, source_dir: Path, weeks: list[str]
                     prefix = f"{nb.name}:" if len(graded) > 1 else ""
                     for name, value in _sum_exercises(mappings[source], nb.grades).items():
                         found[prefix + name] = value
+                due = sub.duedate
                 rows.append(Row(sub.student.id, week, found, float(sub.score), float(sub.max_score),
-                                bool(sub.needs_manual_grade), notes.read(sub.student.id, week)))
+                                bool(sub.needs_manual_grade), notes.read(sub.student.id, week),
+                                due.isoformat() + "+00:00" if due else None,
+                                round(sub.total_seconds_late / 3600, 4) if due and sub.timestamp else None,
+                                float(sub.late_submission_penalty or 0.0)))
     return sorted(rows, key=lambda r: (r.week, r.student))
 
 
@@ -115,8 +122,13 @@ def spreadsheet_text(value: str) -> str:
 def write_csv(rows: list[Row], path: Path) -> None:
     """One line per row: student, week, one column per exercise, total, max, needs_manual_grading, notes.
 
+    When a week exported has a due date (``autograder.late``), two columns come before the notes:
+    ``hours_late`` (empty without a submission time) and ``late_penalty`` (points deducted), and
+    ``total`` is the score after that penalty. Without due dates the file is as it always was.
+
     Text that a student or a file name controls (student, week, headers, notes) cannot start
     a formula (:func:`spreadsheet_text`)."""
+    late = any(r.due for r in rows)
     multi = len({r.week for r in rows}) > 1
     columns: dict[tuple[str, str], str] = {}  # (week, exercise) -> header, first-seen order
     for r in rows:
@@ -126,14 +138,18 @@ def write_csv(rows: list[Row], path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow([spreadsheet_text(h) for h in
-                      ["student", "week", *columns.values(), "total", "max", "needs_manual_grading", "notes"]])
+                      ["student", "week", *columns.values(), "total", "max", "needs_manual_grading",
+                       *(["hours_late", "late_penalty"] if late else []), "notes"]])
         for r in rows:
             cells = []
             for week, name in columns:
                 score = r.exercises.get(name, (None, 0.0))[0] if week == r.week else None
                 cells.append("" if score is None else _num(score))
-            out.writerow([spreadsheet_text(r.student), spreadsheet_text(r.week), *cells, _num(r.score),
-                          _num(r.max_score), "yes" if r.needs_manual_grade else "no",
+            lateness = [] if not late else [
+                "" if r.hours_late is None else format(r.hours_late, ".1f"), _num(r.late_penalty)]
+            total = max(0.0, r.score - r.late_penalty) if late else r.score
+            out.writerow([spreadsheet_text(r.student), spreadsheet_text(r.week), *cells, _num(total),
+                          _num(r.max_score), "yes" if r.needs_manual_grade else "no", *lateness,
                           spreadsheet_text(" | ".join(r.notes))])
 
 
