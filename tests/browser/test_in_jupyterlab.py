@@ -276,6 +276,7 @@ WEEK03_LESSON = "week03_softmax_cross_entropy/lesson.ipynb"
 WEEK04_LESSON = "week04_backprop/lesson.ipynb"
 WEEK05_LESSON = "week05_optimizers/lesson.ipynb"
 WEEK06_LESSON = "week06_training_deep/lesson.ipynb"
+WEEK07_LESSON = "week07_cnn/lesson.ipynb"
 
 # Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and logs each
 # drawing and each training a demo starts, as (when, demo).
@@ -362,6 +363,8 @@ SLOW_KERNEL_SCENARIOS = {
     WEEK05_LESSON: ("test_week05_optimizer_race_controls_debounce_with_a_slow_kernel",),
     WEEK06_LESSON: ("test_week06_init_explorer_shows_progress_and_stops_with_a_slow_kernel",
                     "test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel"),
+    WEEK07_LESSON: ("test_week07_filter_explorer_shows_progress_and_stops_with_a_slow_kernel",
+                    "test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel"),
 }
 
 
@@ -955,3 +958,81 @@ def test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kern
     wait_for_last_picture(notebook, root, "InitExplorer")
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK06_LESSON, "init-explorer-slow-kernel-changes-finished"))
+
+
+# -- week 7: the filter explorer
+
+# Counts FilterExplorer's computations in SLOW_KERNEL's log of trainings, as it counts the demos that train.
+COUNT_FILTER_RECOMPUTES = "_w.FilterExplorer.recompute = _counted(_w.FilterExplorer.recompute)"
+
+
+def filter_explorer_settings(notebook: Notebook) -> dict:
+    """What the explorer drawn last computed with: the image (as a list), the kernel's weights and the padding."""
+    return json.loads(notebook.kernel(
+        "import json; _d = _last('FilterExplorer'); print(json.dumps({**_d.computed, "
+        "'image': _d.images[_d.computed['index']].tolist()}))"))
+
+
+def test_week07_filter_explorer_shows_progress_and_stops_with_a_slow_kernel(page, lab):
+    from nblib.widgets.filter_explorer import filter_maps
+
+    notebook, root = open_slow_demo(page, lab, WEEK07_LESSON, ".nnf-run")
+    run, bar = root.locator(".nnf-run"), root.locator(".nnf-run-progress .progress-bar")
+    labelled(root, ".widget-dropdown", "kernel").locator("select").select_option(label="horizontal edge (Sobel)")
+    run.filter(has_text=re.compile(r"row [3-9] of 26")).wait_for(timeout=30_000)
+    assert 0 < float(bar.evaluate("b => parseFloat(b.style.width)")) < 100, "the bar shows the progress"
+    assert root.locator(".widget-html", has_text="computing …").count() == 1
+    screenshot(root, shot_name(WEEK07_LESSON, "filter-explorer-slow-kernel-computing"))
+
+    run.locator(".nnf-run-stop").click()
+    run.filter(has_text=re.compile(r"stopped after \d+ rows")).wait_for(timeout=30_000)
+    k = int(re.search(r"stopped after (\d+) rows", run.inner_text()).group(1))
+    wait_for_quiet(notebook)
+    settings = filter_explorer_settings(notebook)
+    assert settings["kernel"] == "horizontal edge (Sobel)" and 3 <= k < 26, run.inner_text()
+    assert float(bar.evaluate("b => parseFloat(b.style.width)")) == pytest.approx(100 * k / 26, abs=0.5)
+    assert run.locator(".nnf-run-stop").is_disabled()
+
+    # What is kept is the first k rows of the feature map exactly, as computed here; no ReLU or pooling yet.
+    expected = filter_maps(np.array(settings["image"]), np.array(settings["weights"]), padding=settings["padding"])
+    rows = expected.feature[:k]
+    status = root.locator(".widget-html", has_text="feature map from").inner_text()
+    assert f"feature map from {rows.min():.3g} to {rows.max():.3g}" in status, status
+    assert f"stopped after {k} of 26 rows" in status and "ReLU zeroes" not in status, status
+    kept = json.loads(notebook.kernel(
+        "_d = _last('FilterExplorer'); print(json.dumps(_d.feature[:int((~np.isnan(_d.feature[:, 0])).sum())].tolist()))"))
+    np.testing.assert_allclose(kept, rows, rtol=1e-12, atol=1e-12)
+    wait_for_last_picture(notebook, root, "FilterExplorer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK07_LESSON, "filter-explorer-slow-kernel-stopped"))
+
+
+def test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel(page, lab):
+    from nblib.widgets.filter_explorer import filter_maps
+
+    notebook, root = open_slow_demo(page, lab, WEEK07_LESSON, ".nnf-run")
+    notebook.kernel(COUNT_FILTER_RECOMPUTES)
+    digit = labelled(root, ".widget-slider", "digit")
+    wanted = round(handle_value(digit)) + 3                    # three digits further, and 'same' padding
+    notebook.kernel_busy(3.0)
+    press(digit, "ArrowRight", 3)
+    labelled(root, ".widget-dropdown", "padding").locator("select").select_option(label="same")
+    assert round(handle_value(digit)) == wanted
+    root.locator(".nnf-run", has_text=re.compile(r"row [1-9]\d* of 28")).wait_for(timeout=30_000)
+    screenshot(root, shot_name(WEEK07_LESSON, "filter-explorer-slow-kernel-changes-computing"))
+    status = root.locator(".widget-html", has_text=re.compile(rf"digit {wanted}, same: .*finished: 28 rows"))
+    status.wait_for(timeout=90_000)
+    wait_for_quiet(notebook)
+    recomputes = int(notebook.kernel("print(_count(_retrains, 'FilterExplorer'))"))
+    assert recomputes == 1, f"{recomputes} computations for changes that reached a busy kernel together"
+
+    settings = filter_explorer_settings(notebook)
+    assert settings["index"] == wanted and settings["padding"] == "same"
+    expected = filter_maps(np.array(settings["image"]), np.array(settings["weights"]), padding="same")
+    text = status.inner_text()
+    assert f"feature map from {expected.feature.min():.3g} to {expected.feature.max():.3g}" in text, text
+    assert f"ReLU zeroes {np.mean(expected.relu == 0):.0%}" in text and f"pooled max {expected.pooled.max():.3g}" in text
+    assert "finished after 28 rows" in root.locator(".nnf-run").inner_text()
+    wait_for_last_picture(notebook, root, "FilterExplorer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK07_LESSON, "filter-explorer-slow-kernel-changes-finished"))
