@@ -222,7 +222,8 @@ def rnn_backward(dhs, x, hs, h0, Wx, Wh):
     "lstm: forget and input gates swapped": ("lstm_step", "forget and input gates are swapped", lstm_with(
         a=("c = f * c_prev + i * g", "c = i * c_prev + f * g"))),
     "lstm: the two kernels swapped": ("lstm_step", "kernels are swapped", lstm_with(
-        a=("z = x_t @ kernel + h_prev @ recurrent_kernel + bias", "z = x_t @ recurrent_kernel + h_prev @ kernel + bias"))),
+        a=("z = x_t @ kernel + h_prev @ recurrent_kernel + bias",
+           "z = x_t @ recurrent_kernel + h_prev @ kernel + bias"))),
     "lstm: (c, h) instead of (h, c)": ("lstm_step", "returned as (c, h)", lstm_with(
         a=("return o * np.tanh(c), c", "return c, o * np.tanh(c)"))),
     "lstm: nblib's own answer": ("lstm_step", "asks you to write this yourself", LSTM_BIAS + """

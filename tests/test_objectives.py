@@ -1,4 +1,4 @@
-"""data/objectives.csv: every seed objective of weeks 1-5 and 8, the lesson cell that teaches it, the item that checks it.
+"""data/objectives.csv: every seed objective of weeks 1-5 and 8, the lesson cell that teaches it, what checks it.
 
 Each row is ``week,seed,objective,taught_in,checked_by``:
 

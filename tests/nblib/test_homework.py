@@ -158,7 +158,8 @@ def library_examples(rng):
     dhs = rng.normal(size=(3, 4, 5))
 
     def lstm_forward_library():
-        out, (h, c), _ = recurrent.lstm_forward(xs, kernel, recurrent_kernel, bias, h0=h0, c0=c0, return_sequences=False)
+        out, (h, c), _ = recurrent.lstm_forward(xs, kernel, recurrent_kernel, bias, h0=h0, c0=c0,
+                                                return_sequences=False)
         return out, h, c
 
     week8 = {
