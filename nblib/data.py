@@ -8,6 +8,8 @@
 - MNIST / Fashion-MNIST (28x28), optional: from ``data/<kind>.npz`` or Keras' downloader.
 - 28x28 digit images for CNNs, offline: ``digits_28x28()``, the 8x8 digits enlarged and
   shifted, or MNIST when ``data/mnist.npz`` is there (never downloaded).
+- Sequences: ``memory_task()``, a long-dependency task (the class is shown at step 1 of T,
+  then only noise); ``noisy_sine()``, windows of a noisy sine wave for next-step prediction.
 
 Splits come back as a :class:`Split`, which unpacks like scikit-learn's ``train_test_split``:
 ``X_train, X_test, y_train, y_test = digits()``. Features are float64 (MNIST: float32),
@@ -24,12 +26,13 @@ import numpy as np
 from sklearn import datasets as _sk
 from sklearn.model_selection import train_test_split
 
+from nblib._reference import reference
 from nblib._validation import as_labels, as_matrix, check_choice, check_int, check_positive
 
 __all__ = [
     "Split", "split", "standardize", "logic_gate", "LOGIC_GATES", "digits", "iris", "breast_cancer",
     "linearly_separable", "blobs", "moons", "circles", "mnist", "DatasetUnavailable", "DATA_DIR",
-    "digits_28x28", "resample_digits",
+    "digits_28x28", "resample_digits", "memory_task", "noisy_sine",
 ]
 
 # The repository's data/ folder; override with the NBLIB_DATA_DIR environment variable.
@@ -346,3 +349,90 @@ def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
     np.add.at(A, (np.arange(n_out), lower), 1.0 - weight)
     np.add.at(A, (np.arange(n_out), upper), weight)
     return A
+
+
+# --- sequences ----------------------------------------------------------------------------------
+
+@reference
+def memory_task(n: int, T: int, *, noise: float = 4.0, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A long-dependency task: the class is shown at the first of T steps, then only noise.
+
+    Each of the ``n`` sequences has two features per step. Feature 0 is noise drawn from
+    N(0, noise^2), except at step 1, where it is +1 for class 1 and -1 for class 0; feature 1 is
+    a marker, 1 at step 1 and 0 after it. A network that reads the whole sequence and answers
+    at the end must carry one bit across T - 1 steps of noise that is larger than the signal.
+
+    The draws, in this order: ``y = rng.integers(0, 2, size=n)``, then
+    ``rng.normal(0.0, noise, size=(n, T))`` for feature 0 (its first column is overwritten).
+
+    Parameters
+    ----------
+    n : int
+        Sequences.
+    T : int
+        Steps per sequence, at least 1.
+    noise : float
+        The standard deviation of the distractors.
+    rng : int or np.random.Generator
+
+    Returns
+    -------
+    x : ndarray of float64, shape (n, T, 2)
+    y : ndarray of int64, shape (n,)
+        The class, 0 or 1.
+
+    Week 8's homework asks for this function (``@reference``: switched off while it is tested).
+
+    Example
+    -------
+    >>> x, y = memory_task(4, 5, rng=0)
+    >>> x.shape, y.tolist(), x[:, 0, 0].tolist(), x[:, :, 1].sum(axis=1).tolist()
+    ((4, 5, 2), [1, 1, 1, 0], [1.0, 1.0, 1.0, -1.0], [1.0, 1.0, 1.0, 1.0])
+    """
+    n, T = check_int(n, "n", minimum=1), check_int(T, "T", minimum=1)
+    noise = check_positive(noise, "noise")
+    rng = np.random.default_rng(rng)
+    y = rng.integers(0, 2, size=n)                       # (n,)
+    x = np.zeros((n, T, 2))
+    x[:, :, 0] = rng.normal(0.0, noise, size=(n, T))     # (n, T): the distractors
+    x[:, 0, 0] = 2 * y - 1                               # step 1: the class, as -1 or +1
+    x[:, 0, 1] = 1.0                                     # step 1: the marker
+    return x, y.astype(np.int64)
+
+
+def noisy_sine(n: int, T: int, *, noise: float = 0.1, period: float = 25.0, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of a noisy sine wave and the value that follows each: next-step prediction.
+
+    Each window starts at a random phase: ``s_t = sin(2 pi (t + t0) / period) + e_t`` with
+    ``e_t ~ N(0, noise^2)``, t = 0..T; the input is s_0..s_{T-1}, the target s_T.
+
+    Parameters
+    ----------
+    n, T : int
+        Windows, and steps per window.
+    noise : float
+        The standard deviation of the noise (0 for a clean sine).
+    period : float
+        Steps per period.
+    rng : int or np.random.Generator
+
+    Returns
+    -------
+    x : ndarray of float64, shape (n, T, 1)
+    y : ndarray of float64, shape (n, 1)
+
+    Example
+    -------
+    >>> x, y = noisy_sine(4, 10, noise=0.0, rng=0)
+    >>> x.shape, y.shape, bool(np.all(np.abs(x) <= 1))
+    ((4, 10, 1), (4, 1), True)
+    """
+    n, T = check_int(n, "n", minimum=1), check_int(T, "T", minimum=1)
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    period = check_positive(period, "period")
+    rng = np.random.default_rng(rng)
+    start = rng.uniform(0.0, period, size=(n, 1))                       # (n, 1): a random phase
+    s = np.sin(2 * np.pi * (np.arange(T + 1) + start) / period)         # (n, T + 1)
+    s = s + rng.normal(0.0, noise, size=s.shape) if noise else s
+    return s[:, :T, None], s[:, T:]

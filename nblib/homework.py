@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nblib import activations, losses, mlp, perceptron
+from nblib import activations, data, losses, mlp, perceptron, recurrent
 from nblib._reference import reference
 from nblib._validation import as_float_array, as_matrix, check_same_shape
 from nblib.layers import ActivationCache, DenseCache, activation_backward as _activation_backward
@@ -27,6 +27,8 @@ __all__ = [
     "sigmoid", "relu", "leaky_relu", "elu", "softplus",                    # week 2
     "softmax", "categorical_cross_entropy",                                # week 3
     "dense_backward", "activation_backward", "sgd_train_step",            # week 4
+    "rnn_step", "rnn_forward", "rnn_backward", "lstm_bias", "lstm_step",   # week 8
+    "lstm_forward", "memory_task",
 ]
 
 
@@ -210,3 +212,81 @@ def sgd_train_step(X, y, weights, biases, *, lr: float, activation: str = "relu"
     new_weights = [np.asarray(W, dtype=float) - lr * dW for W, dW in zip(weights, dweights)]
     new_biases = [np.asarray(b, dtype=float) - lr * db for b, db in zip(biases, dbiases)]
     return loss, new_weights, new_biases
+
+
+# --- week 8: sequences (N, T, D), weights in Keras's layout; no caches (the homework returns values) ---
+
+@reference
+def rnn_step(x_t, h_prev, Wx, Wh, b):
+    """:func:`nblib.recurrent.rnn_step` as the week-8 homework's ``rnn_step``: returns h (N, H) only.
+
+    Example
+    -------
+    >>> rnn_step(np.array([[1.0]]), np.array([[0.0]]), np.array([[0.5]]), np.array([[1.0]]), np.zeros(1)).round(4)
+    array([[0.4621]])
+    """
+    h, _ = recurrent.rnn_step(x_t, h_prev, Wx, Wh, b)
+    return h
+
+
+@reference
+def rnn_forward(x, Wx, Wh, b, *, h0=None, return_sequences=True):
+    """:func:`nblib.recurrent.rnn_forward` as the week-8 homework's ``rnn_forward``: returns ``out``,
+    every hidden state (N, T, H), or only the last (N, H)."""
+    out, _ = recurrent.rnn_forward(x, Wx, Wh, b, h0=h0, return_sequences=return_sequences)
+    return out
+
+
+@reference
+def rnn_backward(dhs, x, hs, h0, Wx, Wh):
+    """:func:`nblib.recurrent.rnn_backward` as the week-8 homework's ``rnn_backward``.
+
+    Parameters
+    ----------
+    dhs : array_like, shape (N, T, H)
+        dLoss/dh_t from the outputs at every step (zeros where a step's output is not used).
+    x : array_like, shape (N, T, D)
+    hs : array_like, shape (N, T, H)
+        Every hidden state of the forward pass, h_1 .. h_T.
+    h0 : array_like, shape (N, H)
+    Wx : array_like, shape (D, H)
+    Wh : array_like, shape (H, H)
+
+    Returns
+    -------
+    dx : ndarray, shape (N, T, D)
+    dWx : ndarray, shape (D, H)
+    dWh : ndarray, shape (H, H)
+    db : ndarray, shape (H,)
+    """
+    x, hs, h0 = (np.asarray(a, dtype=float) for a in (x, hs, h0))
+    cache = recurrent.RNNCache(x, h0, np.asarray(Wx, dtype=float), np.asarray(Wh, dtype=float), hs, True)
+    return recurrent.rnn_backward(dhs, cache)
+
+
+@reference
+def lstm_bias(units):
+    """:func:`nblib.recurrent.lstm_bias` as the week-8 homework's ``lstm_bias(units)``: zeros, 1 for the forget gate."""
+    return recurrent.lstm_bias(units)
+
+
+@reference
+def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    """:func:`nblib.recurrent.lstm_step` as the week-8 homework's ``lstm_step``: returns the pair (h, c)."""
+    state, _ = recurrent.lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias)
+    return state
+
+
+@reference
+def lstm_forward(x, kernel, recurrent_kernel, bias, *, h0=None, c0=None, return_sequences=True):
+    """:func:`nblib.recurrent.lstm_forward` as the week-8 homework's ``lstm_forward``: returns
+    ``(out, h_T, c_T)``, as ``keras.layers.LSTM(return_state=True)`` does."""
+    out, (h, c), _ = recurrent.lstm_forward(x, kernel, recurrent_kernel, bias, h0=h0, c0=c0,
+                                            return_sequences=return_sequences)
+    return out, h, c
+
+
+@reference
+def memory_task(n, T, *, rng):
+    """:func:`nblib.data.memory_task` (noise 4) as the week-8 homework's ``memory_task(n, T, *, rng)``."""
+    return data.memory_task(n, T, rng=rng)

@@ -17,6 +17,9 @@ backwards over the unrolled steps: the gradient reaching h_t is what the output 
 plus what step t + 1 sends back through Wh, and the weights' gradients are *summed* over the
 steps, since the same weights act at every step.
 
+Every public function here is a homework reference (``@reference``): week 8's homework switches
+it off while a student's own version runs, so calling it earns nothing there.
+
 The weights are in Keras's layout, so ``keras.layers.SimpleRNN``, ``LSTM`` and ``GRU`` take
 them with ``set_weights`` and give the same outputs:
 
@@ -48,6 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nblib._reference import reference
 from nblib._validation import as_float_array, as_matrix, check_int
 from nblib.activations import sigmoid, tanh
 
@@ -176,6 +180,7 @@ class RNNCache:
     return_sequences: bool
 
 
+@reference
 def rnn_step(x_t, h_prev, Wx, Wh, b):
     """One step of a simple (Elman) RNN: h = tanh(x_t Wx + h_prev Wh + b).
 
@@ -210,6 +215,7 @@ def rnn_step(x_t, h_prev, Wx, Wh, b):
     return h, RNNStepCache(x_t, h_prev, Wx, Wh, h)
 
 
+@reference
 def rnn_step_backward(dh, cache: RNNStepCache):
     """Gradients of one RNN step, given dh = dLoss/dh.
 
@@ -246,6 +252,7 @@ def rnn_step_backward(dh, cache: RNNStepCache):
             cache.x.T @ da, cache.h_prev.T @ da, da.sum(axis=0))     # (D, H), (H, H), (H,)
 
 
+@reference
 def rnn_forward(x, Wx, Wh, b, *, h0=None, return_sequences: bool = True):
     """A simple RNN over a whole sequence: h_t = tanh(x_t Wx + h_{t-1} Wh + b), t = 1..T.
 
@@ -284,6 +291,7 @@ def rnn_forward(x, Wx, Wh, b, *, h0=None, return_sequences: bool = True):
     return _output(hs, return_sequences), RNNCache(x, h0, Wx, Wh, hs, bool(return_sequences))
 
 
+@reference
 def rnn_backward(dout, cache: RNNCache, *, initial_state_grads: bool = False):
     """Backpropagation through time for :func:`rnn_forward`.
 
@@ -389,6 +397,7 @@ def _lstm_cell_backward(dh, dc, gates, c, c_prev):
     return dz, dc * f                                    # dc_prev: the cell path, scaled by the forget gate only
 
 
+@reference
 def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     """One LSTM step in Keras's layout (gates i, f, c, o); returns the new state (h, c).
 
@@ -438,6 +447,7 @@ def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return (h, c), LSTMStepCache(x_t, h_prev, c_prev, kernel, recurrent_kernel, gates, c)
 
 
+@reference
 def lstm_step_backward(dstate, cache: LSTMStepCache):
     """Gradients of one LSTM step, given dstate = (dh, dc), the gradients of its output (h, c).
 
@@ -479,6 +489,7 @@ def lstm_step_backward(dstate, cache: LSTMStepCache):
             cache.x.T @ dz, cache.h_prev.T @ dz, dz.sum(axis=0))           # (D, 4H), (H, 4H), (4H,)
 
 
+@reference
 def lstm_forward(x, kernel, recurrent_kernel, bias, *, h0=None, c0=None, return_sequences: bool = True):
     """An LSTM over a whole sequence (the equations of :func:`lstm_step` at every step).
 
@@ -526,6 +537,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, *, h0=None, c0=None, return_
     return _output(hs, return_sequences), (h, c), cache     # h and c are fresh arrays, not views of the cache
 
 
+@reference
 def lstm_backward(dout, cache: LSTMCache, *, dstate=None, initial_state_grads: bool = False):
     """Backpropagation through time for :func:`lstm_forward`.
 
@@ -637,6 +649,7 @@ def _gru_cell_backward(dh, gates, u, h_prev):
     return dxz, dhz, dh * z
 
 
+@reference
 def gru_step(x_t, h_prev, kernel, recurrent_kernel, bias):
     """One GRU step in Keras's default convention (reset_after=True, gates z, r, h).
 
@@ -684,6 +697,7 @@ def gru_step(x_t, h_prev, kernel, recurrent_kernel, bias):
     return h, GRUStepCache(x_t, h_prev, kernel, recurrent_kernel, gates, u)
 
 
+@reference
 def gru_step_backward(dh, cache: GRUStepCache):
     """Gradients of one GRU step, given dh = dLoss/dh.
 
@@ -714,6 +728,7 @@ def gru_step_backward(dh, cache: GRUStepCache):
             np.stack([dxz.sum(axis=0), dhz.sum(axis=0)]))                     # (2, 3H)
 
 
+@reference
 def gru_forward(x, kernel, recurrent_kernel, bias, *, h0=None, return_sequences: bool = True):
     """A GRU over a whole sequence (the equations of :func:`gru_step` at every step).
 
@@ -756,6 +771,7 @@ def gru_forward(x, kernel, recurrent_kernel, bias, *, h0=None, return_sequences:
                                                    bool(return_sequences))
 
 
+@reference
 def gru_backward(dout, cache: GRUCache, *, initial_state_grads: bool = False):
     """Backpropagation through time for :func:`gru_forward`.
 
@@ -800,6 +816,7 @@ def gru_backward(dout, cache: GRUCache, *, initial_state_grads: bool = False):
 
 # --- initialisation (Keras's defaults) -------------------------------------------------------------------
 
+@reference
 def lstm_bias(units: int, *, unit_forget_bias: bool = True) -> np.ndarray:
     """The LSTM's initial bias (4H,): zeros, with 1 for the forget gate (Keras's unit_forget_bias).
 

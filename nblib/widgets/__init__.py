@@ -35,7 +35,8 @@ The package holds one module per topic:
 - ``progress``: :class:`TrainingProgress` and :func:`plot_history`, for :func:`nblib.training.fit` (week 4);
 - ``race``: :class:`OptimizerRace` (week 5);
 - ``init_explorer``: :class:`InitExplorer` (week 6);
-- ``filter_explorer``: :class:`FilterExplorer` (week 7).
+- ``filter_explorer``: :class:`FilterExplorer` (week 7);
+- ``gate_viewer``: :class:`LSTMGateViewer` (week 8).
 
 Everything is imported here, so ``from nblib.widgets import ActivationExplorer`` works.
 """
@@ -45,6 +46,7 @@ from nblib.widgets.activations import ActivationExplorer
 from nblib.widgets.approximation import UniversalApproximation
 from nblib.widgets.descent import GradientDescent
 from nblib.widgets.filter_explorer import FilterExplorer
+from nblib.widgets.gate_viewer import LSTMGateViewer
 from nblib.widgets.init_explorer import InitExplorer
 from nblib.widgets.perceptron import PerceptronPlayground
 from nblib.widgets.progress import TrainingProgress, plot_history
@@ -53,4 +55,4 @@ from nblib.widgets.softmax import SoftmaxExplorer
 
 __all__ = ["Debouncer", "Run", "Demo", "WIDE", "PerceptronPlayground", "ActivationExplorer", "SoftmaxExplorer",
            "UniversalApproximation", "GradientDescent", "TrainingProgress", "plot_history", "OptimizerRace",
-           "InitExplorer", "FilterExplorer"]
+           "InitExplorer", "FilterExplorer", "LSTMGateViewer"]

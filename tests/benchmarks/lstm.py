@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from nblib import recurrent  # noqa: E402
+from nblib import init, recurrent  # noqa: E402
 
 N, T, D, H = 64, 50, 32, 64
 
@@ -103,7 +103,7 @@ def timed(call) -> float:
 def main(repeats: int = 15) -> None:
     rng = np.random.default_rng(0)
     x, dout = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
-    weights = [0.1 * rng.normal(size=(D, 4 * H)), recurrent.orthogonal(H, 4 * H, rng=rng), recurrent.lstm_bias(H)]
+    weights = [0.1 * rng.normal(size=(D, 4 * H)), init.orthogonal((H, 4 * H), rng=rng), recurrent.lstm_bias(H)]
     blas, load = blas_description(), os.getloadavg()[0]  # a busy machine slows everything
     implementations = {  # name: (forward, forward_backward), BLAS thread limit
         "nblib `lstm_forward` / `lstm_backward` (float32)": (nblib_calls(x, weights, dout, np.float32), None),

@@ -277,6 +277,7 @@ WEEK04_LESSON = "week04_backprop/lesson.ipynb"
 WEEK05_LESSON = "week05_optimizers/lesson.ipynb"
 WEEK06_LESSON = "week06_training_deep/lesson.ipynb"
 WEEK07_LESSON = "week07_cnn/lesson.ipynb"
+WEEK08_LESSON = "week08_rnn_lstm/lesson.ipynb"
 
 # Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and logs each
 # drawing and each training a demo starts, as (when, demo).
@@ -365,6 +366,8 @@ SLOW_KERNEL_SCENARIOS = {
                     "test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel"),
     WEEK07_LESSON: ("test_week07_filter_explorer_shows_progress_and_stops_with_a_slow_kernel",
                     "test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel"),
+    WEEK08_LESSON: ("test_week08_gate_viewer_shows_progress_and_stops_with_a_slow_kernel",
+                    "test_week08_gate_viewer_retrains_once_for_quick_changes_with_a_slow_kernel"),
 }
 
 
@@ -1036,3 +1039,82 @@ def test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_ke
     wait_for_last_picture(notebook, root, "FilterExplorer")
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK07_LESSON, "filter-explorer-slow-kernel-changes-finished"))
+
+
+# -- week 8: the LSTM gate viewer
+
+# Counts LSTMGateViewer's trainings in SLOW_KERNEL's log of trainings, as it counts the other demos that train.
+COUNT_GATE_VIEWER_TRAININGS = "_w.LSTMGateViewer.retrain = _counted(_w.LSTMGateViewer.retrain)"
+
+
+def gate_viewer_settings(notebook: Notebook) -> dict:
+    """What the viewer drawn last trained with: its controls' values when it started, and its seed."""
+    return json.loads(notebook.kernel(
+        "import json; _d = _last('LSTMGateViewer'); print(json.dumps({**_d.computed, 'seed': _d.seed}))"))
+
+
+def gate_viewer_losses(settings: dict, epochs: int) -> list:
+    """The training losses of the first ``epochs`` epochs of that cell, trained here, in this process."""
+    from nblib.widgets.gate_viewer import training_steps
+
+    steps = training_steps(settings["units"], settings["steps"], seed=settings["seed"])
+    return [next(steps)[1] for _ in range(epochs)]
+
+
+def test_week08_gate_viewer_shows_progress_and_stops_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK08_LESSON, ".nnf-run")
+    run, bar = root.locator(".nnf-run"), root.locator(".nnf-run-progress .progress-bar")
+    press(labelled(root, ".widget-slider", "epochs"), "ArrowRight", 1)      # a new cell, trained epoch by epoch
+    run.filter(has_text=re.compile(r"epoch [3-9] of \d+")).wait_for(timeout=30_000)
+    assert 0 < float(bar.evaluate("b => parseFloat(b.style.width)")) < 100, "the bar shows the progress"
+    assert root.locator(".widget-html", has_text="training …").count() == 1
+    screenshot(root, shot_name(WEEK08_LESSON, "gate-viewer-slow-kernel-training"))
+
+    run.locator(".nnf-run-stop").click()
+    run.filter(has_text=re.compile(r"stopped after \d+ epochs")).wait_for(timeout=30_000)
+    k = int(re.search(r"stopped after (\d+) epochs", run.inner_text()).group(1))
+    wait_for_quiet(notebook)
+    settings = gate_viewer_settings(notebook)
+    assert 3 <= k < settings["epochs"], run.inner_text()
+    assert float(bar.evaluate("b => parseFloat(b.style.width)")) == pytest.approx(100 * k / settings["epochs"], abs=0.5)
+    assert run.locator(".nnf-run-stop").is_disabled()
+
+    # What is shown is the cell after k epochs exactly, as trained here.
+    losses = gate_viewer_losses(settings, k)
+    status = root.locator(".widget-html", has_text="training loss").inner_text()
+    assert f"training loss {losses[-1]:.4f} after {k} epochs" in status, status
+    assert f"stopped after {k} of {settings['epochs']} epochs" in status, status
+    drawn = json.loads(notebook.kernel("_d = _last('LSTMGateViewer'); print(json.dumps(_d.losses))"))
+    assert drawn == pytest.approx(losses, rel=1e-12), "the cell drawn last: the k epochs trained"
+    wait_for_last_picture(notebook, root, "LSTMGateViewer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK08_LESSON, "gate-viewer-slow-kernel-stopped"))
+
+
+def test_week08_gate_viewer_retrains_once_for_quick_changes_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK08_LESSON, ".nnf-run")
+    notebook.kernel(COUNT_GATE_VIEWER_TRAININGS)
+    steps, epochs = labelled(root, ".widget-slider", "steps (T)"), labelled(root, ".widget-slider", "epochs")
+    wanted_steps, wanted_epochs = round(handle_value(steps)) - 3, round(handle_value(epochs)) - 30   # T - 3, 10 epochs
+    notebook.kernel_busy(3.0)
+    press(steps, "ArrowLeft", 3)
+    press(epochs, "ArrowLeft", 30)
+    assert (round(handle_value(steps)), round(handle_value(epochs))) == (wanted_steps, wanted_epochs)
+    root.locator(".nnf-run", has_text=re.compile(rf"epoch [1-9]\d* of {wanted_epochs}")).wait_for(timeout=30_000)
+    screenshot(root, shot_name(WEEK08_LESSON, "gate-viewer-slow-kernel-changes-training"))
+    finished = rf"^LSTM, \d units?, T = {wanted_steps}: .*finished: {wanted_epochs} epochs"
+    status = root.locator(".widget-html", has_text=re.compile(finished))
+    status.wait_for(timeout=90_000)
+    wait_for_quiet(notebook)
+    trainings = int(notebook.kernel("print(_count(_retrains, 'LSTMGateViewer'))"))
+    assert trainings == 1, f"{trainings} trainings for changes that reached a busy kernel together"
+
+    settings = gate_viewer_settings(notebook)
+    assert settings["steps"] == wanted_steps and settings["epochs"] == wanted_epochs
+    losses = gate_viewer_losses(settings, wanted_epochs)
+    text = status.inner_text()
+    assert f"training loss {losses[-1]:.4f} after {wanted_epochs} epochs" in text, text
+    assert f"finished after {wanted_epochs} epochs" in root.locator(".nnf-run").inner_text()
+    wait_for_last_picture(notebook, root, "LSTMGateViewer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK08_LESSON, "gate-viewer-slow-kernel-changes-finished"))

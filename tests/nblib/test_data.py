@@ -195,3 +195,46 @@ def test_digits_28x28_take_mnist_from_data_when_it_is_there(tmp_path, monkeypatc
     with pytest.raises(ValueError, match=r"source must be one of \['auto', 'digits', 'mnist'\], got 'cifar'"):
         data.digits_28x28(source="cifar")
 
+
+
+# --- sequences (week 8) ----------------------------------------------------------------------------
+
+def test_memory_task_shows_the_class_at_step_1_then_noise_and_follows_its_recipe():
+    x, y = data.memory_task(2000, 30, rng=4)
+    assert x.shape == (2000, 30, 2) and x.dtype == np.float64 and y.shape == (2000,) and y.dtype == np.int64
+    np.testing.assert_array_equal(x[:, 0, 0], 2 * y - 1)
+    np.testing.assert_array_equal(x[:, :, 1], np.eye(30)[np.zeros(2000, dtype=int)])   # the marker: step 1 only
+    assert abs(x[:, 1:, 0].std() - 4.0) < 0.05 and abs(x[:, 1:, 0].mean()) < 0.05 and abs(y.mean() - 0.5) < 0.05
+    rng = np.random.default_rng(4)                     # the documented draws, in order
+    expected_y = rng.integers(0, 2, size=2000)
+    noise = rng.normal(0.0, 4.0, size=(2000, 30))
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(x[:, 1:, 0], noise[:, 1:])
+    x1, _ = data.memory_task(3, 1, noise=0.5, rng=np.random.default_rng(0))          # T = 1: no noise at all
+    assert x1.shape == (3, 1, 2) and set(np.abs(x1[:, 0, 0])) == {1.0}
+
+
+def test_noisy_sine_windows_predict_the_next_value():
+    x, y = data.noisy_sine(50, 12, noise=0.0, period=20.0, rng=1)
+    assert x.shape == (50, 12, 1) and y.shape == (50, 1)
+    steps = np.arange(13)
+    for window, target in zip(x[:, :, 0], y[:, 0]):   # a clean sine of period 20: the next value continues it
+        phase = np.arcsin(np.clip(window[0], -1, 1))
+        candidates = [np.sin(2 * np.pi * steps / 20 + p) for p in (phase, np.pi - phase)]
+        best = min(candidates, key=lambda s: np.abs(s[:12] - window).max())
+        assert np.abs(best[:12] - window).max() < 1e-9 and best[12] == pytest.approx(target, abs=1e-9)
+    noisy, _ = data.noisy_sine(2000, 5, noise=0.1, rng=1)
+    clean, _ = data.noisy_sine(2000, 5, noise=0.0, rng=1)
+    assert np.std(noisy - clean) > 0     # the same phases are not promised, but the noise shows
+    assert 0.9 < np.abs(noisy).max() < 1.6
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: data.memory_task(0, 5, rng=0), ValueError, "n must be >= 1"),
+    (lambda: data.memory_task(3, 5, noise=0.0, rng=0), ValueError, "noise must be a positive number"),
+    (lambda: data.noisy_sine(3, 5, noise=-1.0, rng=0), ValueError, "noise must be >= 0"),
+    (lambda: data.noisy_sine(3, 2.5, rng=0), TypeError, "T must be an integer"),
+])
+def test_sequence_generators_check_their_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nblib import activations, data, homework, layers, losses, mlp, optim, perceptron
+from nblib import activations, data, homework, layers, losses, mlp, optim, perceptron, recurrent
 from nblib._reference import ReferenceDisabled, disabled
 from nblib.gradcheck import check_gradient
 
@@ -35,6 +35,13 @@ STAND_INS = {
     "dense_backward": "week04_backprop",
     "activation_backward": "week04_backprop",
     "sgd_train_step": "week04_backprop",
+    "rnn_step": "week08_rnn_lstm",
+    "rnn_forward": "week08_rnn_lstm",
+    "rnn_backward": "week08_rnn_lstm",
+    "lstm_bias": "week08_rnn_lstm",
+    "lstm_step": "week08_rnn_lstm",
+    "lstm_forward": "week08_rnn_lstm",
+    "memory_task": "week08_rnn_lstm",
 }
 
 TF_TIGHT = dict(rtol=1e-10, atol=1e-13)
@@ -143,7 +150,39 @@ def library_examples(rng):
         optim.SGD(lr=0.3).step(params, model.gradients())
         return loss, [params["0.W"], params["2.W"]], [params["0.b"], params["2.b"]]
 
-    return {
+    # week 8: sequences (N, T, D) = (3, 4, 2), H = 5
+    xs, h0, c0 = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    Wx, Wh, bh = rng.normal(size=(2, 5)), rng.normal(size=(5, 5)) / 2, rng.normal(size=5)
+    kernel, recurrent_kernel, bias = rng.normal(size=(2, 20)), rng.normal(size=(5, 20)) / 2, rng.normal(size=20)
+    hs = recurrent.rnn_forward(xs, Wx, Wh, bh, h0=h0)[0]
+    dhs = rng.normal(size=(3, 4, 5))
+
+    def lstm_forward_library():
+        out, (h, c), _ = recurrent.lstm_forward(xs, kernel, recurrent_kernel, bias, h0=h0, c0=c0,
+                                                return_sequences=False)
+        return out, h, c
+
+    week8 = {
+        "rnn_step": (lambda: homework.rnn_step(xs[:, 0], h0, Wx, Wh, bh),
+                     lambda: recurrent.rnn_step(xs[:, 0], h0, Wx, Wh, bh)[0], (recurrent.rnn_step,)),
+        "rnn_forward": (lambda: homework.rnn_forward(xs, Wx, Wh, bh, h0=h0, return_sequences=False),
+                        lambda: recurrent.rnn_forward(xs, Wx, Wh, bh, h0=h0, return_sequences=False)[0],
+                        (recurrent.rnn_forward,)),
+        "rnn_backward": (lambda: homework.rnn_backward(dhs, xs, hs, h0, Wx, Wh),
+                         lambda: recurrent.rnn_backward(dhs, recurrent.rnn_forward(xs, Wx, Wh, bh, h0=h0)[1]),
+                         (recurrent.rnn_backward, recurrent.rnn_forward)),
+        "lstm_bias": (lambda: homework.lstm_bias(3), lambda: recurrent.lstm_bias(3), (recurrent.lstm_bias,)),
+        "lstm_step": (lambda: homework.lstm_step(xs[:, 0], h0, c0, kernel, recurrent_kernel, bias),
+                      lambda: recurrent.lstm_step(xs[:, 0], h0, c0, kernel, recurrent_kernel, bias)[0],
+                      (recurrent.lstm_step,)),
+        "lstm_forward": (lambda: homework.lstm_forward(xs, kernel, recurrent_kernel, bias, h0=h0, c0=c0,
+                                                       return_sequences=False),
+                         lstm_forward_library, (recurrent.lstm_forward,)),
+        "memory_task": (lambda: homework.memory_task(5, 4, rng=3), lambda: data.memory_task(5, 4, rng=3),
+                        (data.memory_task,)),
+    }
+
+    return week8 | {
         "train_perceptron": (lambda: homework.train_perceptron(X_gate, y_gate, lr=0.5, epochs=10,
                                                                w0=np.array([0.2, -0.1]), b0=0.3),
                              perceptron_fit, (perceptron.train,)),
@@ -231,6 +270,9 @@ WRAPPED = {
     "softmax": losses.softmax, "categorical_cross_entropy": losses.categorical_cross_entropy,
     "dense_backward": layers.dense_backward, "activation_backward": layers.activation_backward,
     "sgd_train_step": mlp.backward,
+    "rnn_step": recurrent.rnn_step, "rnn_forward": recurrent.rnn_forward, "rnn_backward": recurrent.rnn_backward,
+    "lstm_bias": recurrent.lstm_bias, "lstm_step": recurrent.lstm_step, "lstm_forward": recurrent.lstm_forward,
+    "memory_task": data.memory_task,
 }
 
 
