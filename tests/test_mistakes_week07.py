@@ -237,6 +237,8 @@ def maxpool_forward(x, *, pool=2, stride=None):
     "count: a convolution counted as a dense layer": ("count_params", "counted like a dense layer",
                                                       count_with(conv="H * W * C * M + M")),
     "count: Flatten without the channels": ("count_params", "Flatten keeps every channel", count_with(flat="H * W")),
+    "count: a bias per output position": ("count_params", "a bias was counted for every output position", count_with(
+        conv="K * K * C * M + output_size(H, K, 1, padding) * output_size(W, K, 1, padding) * M")),
     # -- exercise 5: convolution backward
     "backward: overlapping windows overwrite": ("conv2d_backward", "overwritten instead of added up",
                                                 backward_with(add="=")),
