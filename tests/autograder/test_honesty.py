@@ -63,7 +63,8 @@ SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult
 
 def one_operation_changed(name: str) -> str:
     """Reference ``name`` with its first arithmetic operator swapped (``+`` -> ``-``, ...), or
-    where it has none, its first comparison or negation changed, or else its first number."""
+    where it has none, its first comparison or negation changed, or else its first number, or
+    else the first two arguments of its first call swapped."""
     fn = ast.parse(nblib_source(name)).body[0]
     nodes = list(ast.walk(fn))
     for node in nodes:
@@ -80,6 +81,10 @@ def one_operation_changed(name: str) -> str:
     for node in nodes:
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
             node.value += 1
+            return ast.unparse(fn)
+    for node in nodes:  # a thin wrapper (week 8's homework functions): its call's first two arguments swapped
+        if isinstance(node, ast.Call) and len(node.args) >= 2:
+            node.args[:2] = node.args[1::-1]
             return ast.unparse(fn)
     raise AssertionError(f"{name} has no operator to change")
 
