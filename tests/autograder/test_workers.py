@@ -133,7 +133,8 @@ atexit.register(lambda: open({str(tmp_path / 'teardown')!r}, 'w').write('ran'))
 atexit.register(grading._leave)  # as the worker registers it: last, so it runs first
 print('the last result was sent', end='')
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as a worker's pipe is
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert (done.returncode, done.stdout) == (0, "the last result was sent"), done.stderr
     assert (tmp_path / "closed").read_text() == "yes"
     assert not (tmp_path / "teardown").exists()  # the rest of the interpreter's exit was skipped
