@@ -309,9 +309,8 @@ _loading: threading.Thread | None = None  # the one thread that imports for this
 def imported_modules(source: str) -> set[str]:
     """The modules a cell's code imports, by full name: ``import a.b`` and ``from a import b``
     both give "a" and "a.b" (whether b is a module is found out when it is imported)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _tree(source)
+    if tree is None:
         return set()
     names = set()
     for node in ast.walk(tree):
@@ -326,9 +325,8 @@ def may_import(source: str) -> bool:
     """Whether running ``source`` could import a module that is not loaded yet: then it must
     wait for the preload (no two threads import at once). Conservative where it cannot see
     (relative or star imports, ``importlib``, ``__import__``)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _tree(source)
+    if tree is None:
         return False  # it fails before it runs
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -344,6 +342,16 @@ def may_import(source: str) -> bool:
         elif isinstance(node, ast.Name) and node.id in ("__import__", "importlib"):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=512)
+def _tree(source: str) -> ast.Module | None:
+    """A cell's syntax tree, parsed once per process (every submission has the same test cells);
+    None for a syntax error. Read only: callers must not change it."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None
 
 
 def _prefixes(dotted: str) -> set[str]:
