@@ -511,6 +511,7 @@ def maxpool_forward_loops(x, *, pool=2, stride=None, padding: str = "valid"):
     return out, PoolCache(x, (PH, PW), (SH, SW), pads)
 
 
+@reference
 def maxpool_backward_loops(dout, cache: PoolCache):
     """:func:`maxpool_backward` with plain loops: find each window's maximum, send dout there.
 
@@ -602,6 +603,7 @@ def avgpool_backward(dout, cache: PoolCache):
     return _scatter(dwindows, x_pad_shape, cache.stride, cache.pads)  # padding's share dropped
 
 
+@reference
 def avgpool_forward_loops(x, *, pool=2, stride=None, padding: str = "valid"):
     """:func:`avgpool_forward` with plain loops. Same arguments, results and cache.
 

@@ -4,8 +4,8 @@ Each case replaces one answer cell of the solution homework with a plausible wro
 grades the exercise the way ``python -m autograder grade`` does (:mod:`tests.mistakes`): every
 test cell of the exercise, visible and hidden, must fail, and the first failure, the one a
 student sees before submitting, must name the mistake. The right answers written another way
-(loops over every entry, einsum on a strided view, float32 inputs kept, softmax with a loss on
-probabilities) must keep every point.
+(loops over every entry, einsum on a strided view, float32 inputs kept, np.add.at on a strided
+view's argmax, softmax with a loss on probabilities) must keep every point.
 """
 
 from tests import mistakes
@@ -67,6 +67,49 @@ def pool_with(stride="pool if stride is None else stride", sizes="(H - pool) // 
               reduce="window.max(axis=(1, 2))", result="out"):
     return (POOL.replace("STRIDE", stride, 1).replace("SIZES", sizes).replace("REDUCE", reduce)
             .replace("RESULT", result))
+
+
+MAXBACK = """
+def maxpool_backward(dout, x, *, pool=2, stride=None):
+    stride = STRIDE
+    N, Ho, Wo, C = dout.shape
+    dx = np.zeros(x.shape)
+    for i in range(Ho):
+        for j in range(Wo):
+            rows, cols = slice(i * stride, i * stride + pool), slice(j * stride, j * stride + pool)
+            window = x[:, rows, cols, :]
+            flat = window.reshape(N, -1, C)
+            first = FIRST
+            mask = MASK
+            dx[:, rows, cols, :] ADD GRAD
+    return dx
+"""
+
+
+def maxback_with(stride="pool if stride is None else stride", first="flat.argmax(axis=1)",
+                 mask="(np.arange(flat.shape[1])[:, None] == first[:, None, :]).reshape(window.shape)", add="+=",
+                 grad="mask * dout[:, i, j, None, None, :]"):
+    return (MAXBACK.replace("STRIDE", stride, 1).replace("FIRST", first).replace("MASK", mask).replace("ADD", add)
+            .replace("GRAD", grad))
+
+
+AVG = """
+def avgpool_forward(x, *, pool=2, stride=None):
+    stride = STRIDE
+    N, H, W, C = x.shape
+    Ho, Wo = (H - pool) // stride + 1, (W - pool) // stride + 1
+    out = np.empty((N, Ho, Wo, C))
+    for i in range(Ho):
+        for j in range(Wo):
+            window = x[:, i * stride:i * stride + pool, j * stride:j * stride + pool, :]
+            out[:, i, j, :] = REDUCE
+    return RESULT
+"""
+
+
+def avg_with(stride="pool if stride is None else stride", reduce="window.sum(axis=(1, 2)) / (pool * pool)",
+             result="out"):
+    return AVG.replace("STRIDE", stride, 1).replace("REDUCE", reduce).replace("RESULT", result)
 
 
 COUNT = """
@@ -206,6 +249,41 @@ def conv2d_forward(x, W, b, *, stride=1, padding="valid"):
             out[:, i, j, :] = np.tensordot(window, W, axes=([1, 2, 3], [0, 1, 2]))
     return out + b
 """),
+    # a sum over the wrong axes with several channels: numpy's error (or the value) names it
+    "conv: per filter, summed over rows and columns only": ("conv2d_forward", "over the wrong axes", """
+def conv2d_forward(x, W, b, *, stride=1, padding="valid"):
+    N, H, W_in, C = x.shape
+    KH, KW, _, M = W.shape
+    Ho, Wo = (H - KH) // stride + 1, (W_in - KW) // stride + 1
+    out = np.zeros((N, Ho, Wo, M))
+    for i in range(Ho):
+        for j in range(Wo):
+            window = x[:, i * stride:i * stride + KH, j * stride:j * stride + KW, :]
+            for m in range(M):
+                out[:, i, j, m] = np.sum(window * W[:, :, :, m], axis=(1, 2)) + b[m]
+    return out
+"""),
+    "conv: per filter, np.sum over every axis (the images too)": ("conv2d_forward", "added up the images too", """
+def conv2d_forward(x, W, b, *, stride=1, padding="valid"):
+    N, H, W_in, C = x.shape
+    KH, KW, _, M = W.shape
+    Ho, Wo = (H - KH) // stride + 1, (W_in - KW) // stride + 1
+    out = np.zeros((N, Ho, Wo, M))
+    for i in range(Ho):
+        for j in range(Wo):
+            window = x[:, i * stride:i * stride + KH, j * stride:j * stride + KW, :]
+            for m in range(M):
+                out[:, i, j, m] = np.sum(window * W[:, :, :, m]) + b[m]
+    return out
+"""),
+    "conv: einsum summing the filters' letter": ("conv2d_forward", "over the wrong axes",
+                                                conv_with(total="np.einsum('npqc,pqcm->nc', window, K)")),
+    "conv: broadcast products, the channel axis kept": ("conv2d_forward", "over the wrong axes",
+                                                        conv_with(total="(window[..., None] * K).sum(axis=(1, 2))")),
+    "conv: tensordot over rows and columns only": ("conv2d_forward", "over the wrong axes",
+                                                   conv_with(total="np.tensordot(window, K, axes=([1, 2], [0, 1]))")),
+    "conv: broadcast products, the filters summed too": ("conv2d_forward", "over the wrong axes", conv_with(
+        total="(window[..., None] * K).sum(axis=(1, 2, 3, 4))")),
     "conv: nblib's own conv2d_forward called": ("conv2d_forward", "asks you to write this yourself", """
 def conv2d_forward(x, W, b, *, stride=1, padding="valid"):
     return conv.conv2d_forward(x, W, b, stride=stride, padding=padding)[0]
@@ -224,6 +302,52 @@ def conv2d_forward(x, W, b, *, stride=1, padding="valid"):
     "pool: nblib's own maxpool_forward called": ("maxpool_forward", "asks you to write this yourself", """
 def maxpool_forward(x, *, pool=2, stride=None):
     return conv.maxpool_forward(x, pool=pool, stride=stride)[0]
+"""),
+    # -- exercise 4a: max pooling backward
+    "maxback: dout to every cell of the window": ("maxpool_backward", "every cell of the window got the gradient",
+                                                  maxback_with(mask="np.ones(window.shape)")),
+    "maxback: dout divided among the window": ("maxpool_backward", "divided among the window's cells",
+                                               maxback_with(mask="np.ones(window.shape) / (pool * pool)")),
+    "maxback: 1 at the maximum, not dout": ("maxpool_backward", "got 1, not dout", maxback_with(grad="mask")),
+    "maxback: a mask window == max (every tie)": ("maxpool_backward", "every tied cell got the gradient", maxback_with(
+        mask="window == window.max(axis=(1, 2), keepdims=True)")),
+    "maxback: the last maximum of a tie": ("maxpool_backward", "the last one got the gradient", maxback_with(
+        first="flat.shape[1] - 1 - flat[:, ::-1].argmax(axis=1)")),
+    "maxback: overlapping windows overwrite": ("maxpool_backward", "overwritten instead of added up",
+                                               maxback_with(add="=")),
+    "maxback: stride 1 by default": ("maxpool_backward", "the windows moved by 1 cell",
+                                     maxback_with(stride="1 if stride is None else stride")),
+    "maxback: the stride argument ignored": ("maxpool_backward", "the stride argument was ignored",
+                                             maxback_with(stride="pool")),
+    "maxback: one maximum over the channels together": ("maxpool_backward", "over all the channels together",
+                                                        maxback_with(mask="window == window.max(axis=(1, 2, 3), "
+                                                                          "keepdims=True)")),
+    "maxback: nblib's own maxpool_backward called": ("maxpool_backward", "asks you to write this yourself", """
+def maxpool_backward(dout, x, *, pool=2, stride=None):
+    _, cache = conv.maxpool_forward(x, pool=pool, stride=stride)
+    return conv.maxpool_backward(dout, cache)
+"""),
+    "maxback: nblib's loop version called": ("maxpool_backward", "asks you to write this yourself", """
+def maxpool_backward(dout, x, *, pool=2, stride=None):
+    s = pool if stride is None else stride
+    return conv.maxpool_backward_loops(dout, conv.PoolCache(x, (pool, pool), (s, s), ((0, 0), (0, 0))))
+"""),
+    # -- exercise 4b: average pooling
+    "avg: divided by pool, not pool * pool": ("avgpool_forward", "the sum was divided by P",
+                                              avg_with(reduce="window.sum(axis=(1, 2)) / pool")),
+    "avg: divided by the whole map's size": ("avgpool_forward", "the whole map's size",
+                                             avg_with(reduce="window.sum(axis=(1, 2)) / (H * W)")),
+    "avg: the sum, not the mean": ("avgpool_forward", "this is the sum of each window",
+                                   avg_with(reduce="window.sum(axis=(1, 2))")),
+    "avg: the maximum": ("avgpool_forward", "max pooling", avg_with(reduce="window.max(axis=(1, 2))")),
+    "avg: stride 1 by default": ("avgpool_forward", "the windows moved by 1 cell",
+                                 avg_with(stride="1 if stride is None else stride")),
+    "avg: the stride argument ignored": ("avgpool_forward", "the stride argument was ignored", avg_with(stride="pool")),
+    "avg: the channels pooled together": ("avgpool_forward", "over the channels too",
+                                          avg_with(reduce="window.mean(axis=(1, 2, 3))[:, None]")),
+    "avg: nblib's own avgpool_forward called": ("avgpool_forward", "asks you to write this yourself", """
+def avgpool_forward(x, *, pool=2, stride=None):
+    return conv.avgpool_forward(x, pool=pool, stride=stride)[0]
 """),
     # -- exercise 4: parameter counts
     "count: the biases left out": ("count_params", "the biases are missing",
@@ -343,6 +467,42 @@ def maxpool_forward(x, *, pool=2, stride=None):
         for q in range(pool):
             out = np.maximum(out, x[:, p:p + s * (Ho - 1) + 1:s, q:q + s * (Wo - 1) + 1:s, :])
     return out
+"""),
+    "maxback: every entry by loops, np.unravel_index": ("maxpool_backward", """
+def maxpool_backward(dout, x, *, pool=2, stride=None):
+    s = stride or pool
+    dx = np.zeros_like(x, dtype=float)
+    N, Ho, Wo, C = dout.shape
+    for n in range(N):
+        for i in range(Ho):
+            for j in range(Wo):
+                for c in range(C):
+                    window = x[n, i * s:i * s + pool, j * s:j * s + pool, c]
+                    p, q = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, i * s + p, j * s + q, c] += dout[n, i, j, c]
+    return dx
+"""),
+    "maxback: sliding_window_view and np.add.at": ("maxpool_backward", """
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def maxpool_backward(dout, x, *, pool=2, stride=None):
+    s = pool if stride is None else stride
+    N, Ho, Wo, C = dout.shape
+    windows = sliding_window_view(x, (pool, pool), axis=(1, 2))[:, ::s, ::s][:, :Ho, :Wo]   # (N, Ho, Wo, C, P, P)
+    k = windows.reshape(N, Ho, Wo, C, pool * pool).argmax(axis=-1)                          # (N, Ho, Wo, C)
+    n, i, j, c = np.indices(k.shape)
+    dx = np.zeros(x.shape)
+    np.add.at(dx, (n, i * s + k // pool, j * s + k % pool, c), dout)
+    return dx
+"""),
+    "avg: the mean of a strided view": ("avgpool_forward", """
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def avgpool_forward(x, *, pool=2, stride=None):
+    s = pool if stride is None else stride
+    return sliding_window_view(x, (pool, pool), axis=(1, 2))[:, ::s, ::s].mean(axis=(-2, -1))
 """),
     "count: a dictionary of rules, tuples returned": ("count_params", """
 def count_params(input_shape, architecture):
