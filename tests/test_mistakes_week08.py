@@ -4,7 +4,8 @@ Each case replaces one answer cell of the solution homework with a plausible wro
 grades the exercise the way ``python -m autograder grade`` does (:mod:`tests.mistakes`): every
 test cell of the exercise, visible and hidden, must fail, and the first failure, the one a
 student sees before submitting, must name the mistake. The right answers written another way
-(explicit loops, np.split, einsum, another stable sigmoid, preallocated arrays) must keep every point.
+(explicit loops, np.split, einsum, another stable sigmoid, preallocated arrays, Keras's RNN around a
+cell, the functional API) must keep every point.
 """
 
 from tests import mistakes
@@ -142,6 +143,31 @@ def memory_with(**changes):
 
 SIGMOID_STEP = "i, f, o = gates[:, :H], gates[:, H:2 * H], gates[:, 3 * H:]"
 CANDIDATE = "g = np.tanh(z[:, 2 * H:3 * H])"
+
+RECURRENT = """
+import keras
+
+
+def build_recurrent(kind, units, *, seed):
+    SEED
+    model = keras.Sequential([
+        keras.Input((None, 2)),
+        LAYER,
+        keras.layers.Dense(2, activation=LAST),
+    ])
+    COMPILE
+    return model
+"""
+BY_KIND = '(keras.layers.LSTM if kind == "lstm" else keras.layers.SimpleRNN)'
+OPTIMIZER = "optimizer=keras.optimizers.Adam(learning_rate=0.02)"
+LOGITS_LOSS = "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)"
+
+
+def recurrent_with(layer=BY_KIND + "(units)", last="None", optimizer=OPTIMIZER, loss=LOGITS_LOSS,
+                   seed="keras.utils.set_random_seed(seed)"):
+    return (RECURRENT.replace("LAYER", layer).replace("LAST", last).replace("SEED", seed)
+            .replace("COMPILE", f"model.compile({optimizer}, {loss})" if loss else "pass"))
+
 
 WRONG = {
     # -- exercise 1: rnn_step
@@ -287,6 +313,32 @@ def memory_task(n, T, *, rng):
 def memory_task(n, T, *, rng):
     return data.memory_task(n, T, rng=rng)
 """),
+    # -- exercise 7: the Keras networks (each is caught before any training)
+    "keras: return_sequences=True left on": ("build_recurrent", "return_sequences=True",
+                                             recurrent_with(layer=BY_KIND + "(units, return_sequences=True)")),
+    "keras: a softmax output with from_logits=True": ("build_recurrent", "the softmax is applied twice",
+                                                      recurrent_with(last='"softmax"')),
+    "keras: logits with a loss on probabilities": ("build_recurrent", "pass from_logits=True", recurrent_with(
+        loss='loss="sparse_categorical_crossentropy"')),
+    "keras: binary cross-entropy for two logits": ("build_recurrent", "the labels are the integers 0 and 1",
+                                                   recurrent_with(loss="loss=keras.losses.BinaryCrossentropy()")),
+    "keras: one-hot cross-entropy for integer labels": ("build_recurrent", "SparseCategoricalCrossentropy", recurrent_with(
+        loss="loss=keras.losses.CategoricalCrossentropy(from_logits=True)")),
+    "keras: the mean squared error": ("build_recurrent", "the labels are the integers 0 and 1",
+                                      recurrent_with(loss='loss="mse"')),
+    "keras: units not passed": ("build_recurrent", "does not follow units", recurrent_with(layer=BY_KIND + "(8)")),
+    "keras: not seeded": ("build_recurrent", "two models built with the same seed differ", recurrent_with(seed="pass")),
+    "keras: the kinds swapped": ("build_recurrent", "the kinds are swapped", recurrent_with(
+        layer='(keras.layers.SimpleRNN if kind == "lstm" else keras.layers.LSTM)(units)')),
+    "keras: an LSTM for both kinds": ("build_recurrent", "both kinds built the same layer",
+                                      recurrent_with(layer="keras.layers.LSTM(units)")),
+    "keras: a GRU for the LSTM": ("build_recurrent", "this is a GRU", recurrent_with(
+        layer='(keras.layers.GRU if kind == "lstm" else keras.layers.SimpleRNN)(units)')),
+    "keras: Adam's default learning rate": ("build_recurrent", "Adam(learning_rate=0.02)",
+                                            recurrent_with(optimizer='optimizer="adam"')),
+    "keras: not compiled": ("build_recurrent", "the model is not compiled", recurrent_with(loss="")),
+    "keras: a hidden dense layer added": ("build_recurrent", "nothing else", recurrent_with(
+        layer=BY_KIND + '(units),\n        keras.layers.Dense(units, activation="relu")')),
 }
 
 RIGHT = {
@@ -371,6 +423,34 @@ def memory_task(n, T, *, rng):
     x = np.stack([noise, np.zeros((n, T))], axis=-1).astype(np.float32)
     x[:, 0] = np.stack([2.0 * labels - 1.0, np.ones(n)], axis=-1)
     return x, labels
+"""),
+    "keras: keras.layers.RNN around a cell": ("build_recurrent", """
+import keras
+
+CELLS = {"lstm": keras.layers.LSTMCell, "simple_rnn": keras.layers.SimpleRNNCell}
+
+
+def build_recurrent(kind, units, *, seed):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential()
+    model.add(keras.Input(shape=(None, 2)))
+    model.add(keras.layers.RNN(CELLS[kind](units)))
+    model.add(keras.layers.Dense(2))
+    model.compile(optimizer=keras.optimizers.Adam(0.02),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+"""),
+    "keras: the functional API, a fixed T and a softmax with a loss on probabilities": ("build_recurrent", """
+from keras import Input, Model, layers, losses, optimizers, utils
+
+
+def build_recurrent(kind, units, *, seed):
+    utils.set_random_seed(seed)
+    sequences = Input((15, 2))
+    last_state = layers.LSTM(units)(sequences) if kind == "lstm" else layers.SimpleRNN(units)(sequences)
+    model = Model(sequences, layers.Dense(2, activation="softmax")(last_state))
+    model.compile(optimizer=optimizers.Adam(learning_rate=2e-2), loss=losses.SparseCategoricalCrossentropy())
+    return model
 """),
 }
 
