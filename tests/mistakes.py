@@ -21,7 +21,7 @@ import atexit
 import functools
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -41,6 +41,7 @@ class Verdict:
     tests: list[str]           # the exercise's test cells, in order
     failed: dict[str, str]     # test cell -> the error it showed the student
     points: dict[str, float]   # test cell -> its points
+    named: dict[str, list[str]] = field(default_factory=dict)  # failed test cell -> the mistakes it named
 
     @property
     def lost(self) -> float:
@@ -99,9 +100,10 @@ class Homework:
                 if errors:
                     failed[test] = f"{errors[0].ename}: {errors[0].evalue}" if errors[0].ename != "CheckFailed" \
                         else errors[0].evalue
+            named = dict(trusted.failed)
         finally:
             self.restore(exercise)
-        return Verdict(tests, failed, {t: self.points[t] for t in tests})
+        return Verdict(tests, failed, {t: self.points[t] for t in tests}, named)
 
     def restore(self, exercise: str) -> None:
         """Put the solution's answer to ``exercise`` back in the kernel."""
