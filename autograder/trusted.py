@@ -190,7 +190,7 @@ class TrustedTests:
         self.namespace = {"__name__": "__grader__", "__builtins__": builtins}
         self.bound: set[str] = set()  # names the grader's own cells assigned: never fetched
         self.setup, self.student_names, self.ready = list(setup), student_names, ready
-        self.failed: dict[str, list[str]] = {}  # grade_id -> the mistakes its failure named (autograder.mistakes)
+        self.failed: dict[str, dict[str, str]] = {}  # grade_id -> the mistakes its failure named (autograder.mistakes)
 
     def run(self, grade_id: str, source: str) -> list:
         outputs = Outputs()

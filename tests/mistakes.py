@@ -143,6 +143,10 @@ def assert_rejected(week: str, exercise: str, named: str, wrong_answer: str) -> 
                       f"(it keeps {sum(verdict.points[t] for t in kept):g} point(s)):\n{wrong_answer}\n"
                       f"first failure: {verdict.first_failure}")
     assert named in verdict.first_failure, verdict.first_failure
+    first = next(t for t in verdict.tests if t in verdict.failed)
+    assert "Hint:" not in verdict.failed[first] or verdict.named.get(first), (
+        f"{week}: the hint of {first} has no id (write it as a constant of the test cell, or add its phrase to "
+        f"nblib.checks.GENERIC_HINTS):\n{verdict.failed[first]}")
     return verdict
 
 
