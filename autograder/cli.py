@@ -25,7 +25,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import feedback, grading, late, lms, results, validate
+from autograder import feedback, grading, late, lms, mistakes, results, validate
 from autograder.config import BUDGET, CELL_TIMEOUT, REPO_ROOT, SOURCE
 from autograder.course import Course, quiet_environment
 from autograder.release import release_week
@@ -143,8 +143,16 @@ def cmd_report(course: Course, args) -> int:
         return 0
     stats = results.statistics(rows)
     print(results.format_table(stats))
+    counts = {}
+    for week in dict.fromkeys(r.week for r in rows):
+        exercise_of = results.exercises(course.dir / SOURCE / week / "homework.ipynb") \
+            if (course.dir / SOURCE / week / "homework.ipynb").exists() else {}
+        students = [r.student for r in rows if r.week == week]
+        counts[week] = mistakes.class_counts(mistakes.Mistakes(course.notes.folder), students, week, exercise_of)
+        if counts[week]:
+            print("\n" + mistakes.format_counts(week, counts[week], list(dict.fromkeys(exercise_of.values()))))
     destination = Path(args.png).resolve()
-    results.plot(stats, destination)
+    results.plot(stats, destination, counts)
     print(f"\nplot: {destination}")
     return 0
 

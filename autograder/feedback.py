@@ -4,7 +4,8 @@ nbgrader's GenerateFeedback makes the page from the autograded notebook, with th
 ``config`` gives it: the hidden tests' code taken out (``preprocessors.HideHiddenTests``,
 ``markers``) and the student's outputs and markdown made inert (``inert``). A notebook that
 was never graded (missing, unreadable) gets a short page of its own that says why, from the
-submission's notes (``notes``).
+submission's notes (``notes``). Each page then opens with the named mistakes its grading
+found (``mistakes``): per exercise, the hint, and the lesson section that explains it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import html
 import sys
 from pathlib import Path
 
+from autograder import mistakes, results
+from autograder.config import REPO_ROOT, SOURCE
 from autograder.course import Course
 
 
@@ -38,7 +41,9 @@ def write(course: Course, student: str, week: str) -> str | None:
         course.log(result)
         if not result["success"]:
             return f"nbgrader failed; see {course.workdir / 'nbgrader.log'}"
-    _for_missing(course, student, week, course.workdir / "feedback" / student / week)
+    folder = course.workdir / "feedback" / student / week
+    _for_missing(course, student, week, folder)
+    _add_mistakes(course, student, week, folder)
     return None
 
 
@@ -60,3 +65,31 @@ def _for_missing(course: Course, student: str, week: str, folder: Path) -> None:
         page.write_text(f"<!doctype html><meta charset='utf-8'><title>{week}: {name}</title>"
                         f"<h1>{html.escape(week)}: {html.escape(name)}</h1><p>This notebook was not graded; "
                         f"it scored 0.</p><ul>{notes}</ul>", encoding="utf-8")
+
+
+def _add_mistakes(course: Course, student: str, week: str, folder: Path) -> None:
+    """Open each notebook's page with the mistakes its tests named and where the lesson explains them."""
+    kept = mistakes.Mistakes(course.notes.folder).read(student, week)
+    objectives = next((p for p in (course.dir / "data" / "objectives.csv", REPO_ROOT / "data" / "objectives.csv")
+                       if p.exists()), REPO_ROOT / "data" / "objectives.csv")
+    sections = mistakes.lesson_sections(objectives, course.dir / SOURCE / week / "lesson.ipynb")
+    for notebook, failed in kept.items():
+        page = folder / f"{notebook}.html"
+        source = course.dir / SOURCE / week / f"{notebook}.ipynb"
+        if not page.exists() or not source.exists() or not any(failed.values()):
+            continue
+        exercise_of = results.exercises(source)
+        items = []
+        for test, keys in failed.items():
+            exercise = exercise_of.get(test, test)
+            same = [test, exercise, *(t for t, e in exercise_of.items() if e == exercise)]
+            where = next((sections[t] for t in same if t in sections), "")
+            for key, hint in keys.items():
+                read = f" <em>Read again: lesson.ipynb, &ldquo;{html.escape(where)}&rdquo;.</em>" if where else ""
+                items.append(f"<li><code>{html.escape(mistakes.mistake_id(exercise, key))}</code>: "
+                             f"{html.escape(hint)}.{read}</li>")
+        block = ("<section id='named-mistakes' style='border:1px solid #c60;padding:0.5em 1em;margin:1em'>"
+                 "<h2>Mistakes the tests recognised</h2><ul>" + "".join(dict.fromkeys(items)) + "</ul></section>")
+        text = page.read_text(encoding="utf-8")
+        at = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
+        page.write_text(text[:at] + block + text[at:], encoding="utf-8")

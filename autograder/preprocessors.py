@@ -23,6 +23,7 @@ from autograder import markers
 from autograder.config import BUDGET, CELL_TIMEOUT
 from autograder.inert import markdown_text
 from autograder.kernel import CellTimeout, KernelDied, OutOfTime, StudentKernel, kernel_for, launch_spare
+from autograder.mistakes import Mistakes
 from autograder.notes import Notes
 from autograder.sandbox import NOT_COPIED, Limits, unavailable_reason
 from autograder.trusted import TrustedTests, imported_modules, preload
@@ -88,6 +89,7 @@ class SafeExecute(NbGraderPreprocessor):
         if notes:
             nb.cells.insert(0, new_markdown_cell("**Grader notes**\n\n" + "\n".join(f"- {markdown_text(n)}" for n in notes)))
         Notes(self.notes_dir).add(student, week, *notes)
+        Mistakes(self.notes_dir).keep(student, week, notebook, trusted.failed)
         return nb, resources
 
     def _run(self, nb, kernel, trusted, tests, notes) -> None:

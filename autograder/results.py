@@ -210,14 +210,18 @@ def format_table(stats: list[ExerciseStats]) -> str:
         for line in lines)
 
 
-def plot(stats: list[ExerciseStats], path: Path) -> None:
-    """PNG at 100 dpi: mean per exercise as % of max (bar), median (marker), share of zeros (red bar)."""
+def plot(stats: list[ExerciseStats], path: Path, mistakes: dict | None = None) -> None:
+    """PNG at 100 dpi: mean per exercise as % of max (bar), median (marker), share of zeros (red bar);
+    below it, with ``mistakes`` ({week: {exercise: Counter}}), the named mistakes most students made."""
     from matplotlib.figure import Figure
 
     multi = len({s.week for s in stats}) > 1
     y = list(range(len(stats)))
-    fig = Figure(figsize=(8, 2 + 0.5 * len(stats)), dpi=100, layout="constrained")
-    ax = fig.add_subplot()
+    common = _most_common(mistakes or {}, multi)
+    fig = Figure(figsize=(8, 2 + 0.5 * len(stats) + (1 + 0.3 * len(common) if common else 0)), dpi=100,
+                 layout="constrained")
+    ax, ax_mistakes = (fig.subplots(2, 1, height_ratios=[len(stats) + 2, len(common) + 1]) if common
+                       else (fig.add_subplot(), None))
     ax.barh(y, [_pct(s.mean, s.max_score) for s in stats], height=0.55, color="tab:blue", label="mean")
     ax.barh([i + 0.36 for i in y], [100 * s.zero for s in stats], height=0.14, color="tab:red",
             label="scored 0 (% of students)")
@@ -229,5 +233,20 @@ def plot(stats: list[ExerciseStats], path: Path) -> None:
     weeks = ", ".join(dict.fromkeys(s.week for s in stats))
     students = max((s.n + s.ungraded for s in stats), default=0)
     ax.set_title(f"{weeks}: mean score per exercise (n = {students} students)")
-    fig.legend(loc="outside lower center", ncols=3, fontsize="small")
+    ax.legend(loc="lower right", fontsize="small")
+    if ax_mistakes is not None:
+        labels, counts = zip(*common)
+        ax_mistakes.barh(range(len(common)), counts, height=0.6, color="tab:orange")
+        ax_mistakes.set_yticks(range(len(common)), labels, fontsize="small")
+        ax_mistakes.invert_yaxis()
+        ax_mistakes.set_xlabel("students")
+        ax_mistakes.set_title("the named mistakes most students made")
     fig.savefig(path, format="png", dpi=100)
+
+
+def _most_common(mistakes: dict, multi: bool, top: int = 12) -> list[tuple[str, int]]:
+    """[(label, students)] of the ``top`` named mistakes over every week and exercise, most first."""
+    found = [(f"{week}:{exercise}.{key}" if multi else f"{exercise}.{key}", n)
+             for week, by_exercise in mistakes.items() for exercise, counter in by_exercise.items()
+             for key, n in counter.items() if not key.startswith("(")]
+    return sorted(found, key=lambda item: -item[1])[:top]

@@ -40,7 +40,7 @@ import warnings
 import numpy as np
 from nbformat.v4 import new_output
 
-from autograder import codec, markers
+from autograder import codec, markers, mistakes
 from autograder.kernel import CellTimeout, KernelDied, Outputs, OutOfTime, StudentKernel
 
 _MISSING = object()
@@ -190,6 +190,7 @@ class TrustedTests:
         self.namespace = {"__name__": "__grader__", "__builtins__": builtins}
         self.bound: set[str] = set()  # names the grader's own cells assigned: never fetched
         self.setup, self.student_names, self.ready = list(setup), student_names, ready
+        self.failed: dict[str, dict[str, str]] = {}  # grade_id -> the mistakes its failure named (autograder.mistakes)
 
     def run(self, grade_id: str, source: str) -> list:
         outputs = Outputs()
@@ -207,6 +208,7 @@ class TrustedTests:
             raise  # the grader's own events: the caller notes them
         except Exception as error:  # noqa: BLE001 - any failure is this test's failure, never the grader's
             outputs.items.append(_error_output(error, grade_id, source))
+            self.failed[grade_id] = mistakes.named(self.namespace, str(error))
         self.link.kernel.end_session(self.link.deadline, outputs)  # the agent stops serving; its last prints
         return outputs
 

@@ -32,7 +32,7 @@ import numpy as np
 from nblib._reference import ReferenceDisabled, disabled, standing_in
 
 __all__ = [
-    "RTOL", "ATOL", "CheckFailed", "ReferenceDisabled",
+    "RTOL", "ATOL", "CheckFailed", "ReferenceDisabled", "GENERIC_HINTS",
     "assert_close", "assert_equal", "assert_shape", "assert_that", "assert_unchanged",
     "own_work", "no_overflow", "standing_in",
 ]
@@ -123,6 +123,28 @@ OVERFLOW_HINTS = (
                 "so that exp only ever sees numbers <= 0, and keep denominators away from 0"),
     ("", "a floating-point error: look for exp of large numbers, log of 0 and division by 0"),
 )
+
+
+# The hints the checks themselves give, each with a stable id and a phrase that is in every
+# message giving it. The grader records which ones a failure gave (autograder.mistakes), next
+# to the hints a homework's test names with a constant of its own (NO_SHIFT = "...").
+GENERIC_HINTS = {
+    "float_labels_as_indices": ERROR_HINTS[0][2],
+    "matmul_shapes": ERROR_HINTS[1][2],
+    "keepdims": KEEPDIMS_HINT,
+    "broadcast": BROADCAST_HINT,
+    **{f"numpy_{name}": hint for name, (_, hint) in zip(
+        ("log_of_zero", "overflow", "division_by_zero", "invalid", "floating_point"), OVERFLOW_HINTS)},
+    "reference_called": "asks you to write this yourself",
+    "argument_changed": "the caller's array is not yours to change",
+    "float32": "no .astype(np.float32)",
+    "not_finite": "an overflow, e.g. exp of a large number or log(0)",
+    "transposed": "your result is the transpose of the expected one",
+    "reshaped": "the number of entries is right; check the reshape",
+    "dimension_missing": "a dimension is missing; was the sum/mean taken over the wrong axis",
+    "sign_flipped": "Hint: the sign is flipped",
+    "scaled": "times the expected one: ",
+}
 
 
 def _error_hint(error: Exception) -> str:

@@ -21,7 +21,7 @@ import atexit
 import functools
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -41,6 +41,7 @@ class Verdict:
     tests: list[str]           # the exercise's test cells, in order
     failed: dict[str, str]     # test cell -> the error it showed the student
     points: dict[str, float]   # test cell -> its points
+    named: dict[str, list[str]] = field(default_factory=dict)  # failed test cell -> the mistakes it named
 
     @property
     def lost(self) -> float:
@@ -99,9 +100,10 @@ class Homework:
                 if errors:
                     failed[test] = f"{errors[0].ename}: {errors[0].evalue}" if errors[0].ename != "CheckFailed" \
                         else errors[0].evalue
+            named = dict(trusted.failed)
         finally:
             self.restore(exercise)
-        return Verdict(tests, failed, {t: self.points[t] for t in tests})
+        return Verdict(tests, failed, {t: self.points[t] for t in tests}, named)
 
     def restore(self, exercise: str) -> None:
         """Put the solution's answer to ``exercise`` back in the kernel."""
@@ -141,6 +143,10 @@ def assert_rejected(week: str, exercise: str, named: str, wrong_answer: str) -> 
                       f"(it keeps {sum(verdict.points[t] for t in kept):g} point(s)):\n{wrong_answer}\n"
                       f"first failure: {verdict.first_failure}")
     assert named in verdict.first_failure, verdict.first_failure
+    first = next(t for t in verdict.tests if t in verdict.failed)
+    assert "Hint:" not in verdict.failed[first] or verdict.named.get(first), (
+        f"{week}: the hint of {first} has no id (write it as a constant of the test cell, or add its phrase to "
+        f"nblib.checks.GENERIC_HINTS):\n{verdict.failed[first]}")
     return verdict
 
 
