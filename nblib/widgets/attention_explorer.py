@@ -14,8 +14,9 @@ The left panels do this in the plane (d_k = d_v = 2, the values are the keys' ow
 by sqrt(d_k): for a query and keys of d_k independent N(0, 1) entries, q . k has variance d_k, so
 without the scaling the scores spread out as d_k grows and softmax puts nearly all the weight on one
 key (it saturates, and its gradient vanishes); divided by sqrt(d_k) they have variance 1 whatever
-d_k. :func:`saturation_batches` samples that, one batch per step of a :class:`~nblib.widgets.Run`:
-on a slow kernel the histograms fill in under a progress bar, and Stop keeps the batches so far.
+d_k. :func:`saturation_batches` samples that, one batch (a "round") per step of a
+:class:`~nblib.widgets.Run`: on a slow kernel the histograms fill in under a progress bar, and Stop
+keeps the rounds so far.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ class AttentionExplorer(Demo):
                                layout=W.Layout(width="470px"))
         self.d_k = W.SelectionSlider(options=list(D_K_CHOICES), value=d_k, description="d_k (right panel)",
                                      continuous_update=True, style=WIDE)
-        self.run = Run(unit="batch")
+        self.run = Run(unit="round")   # one round: 100 random queries
         self.status = W.HTML()
         self.result: Lookup | None = None
         self.sampled: dict = {}
@@ -222,7 +223,7 @@ class AttentionExplorer(Demo):
     # -- the saturation panel's sampling -----------------------------------------------------------
 
     def resample(self) -> None:
-        """Sample afresh for the chosen d_k, one batch per step of the Run.
+        """Sample afresh for the chosen d_k, one batch of 100 queries (a round) per step of the Run.
 
         In a kernel it goes on in the background and this returns at once; in plain Python it has
         finished when this returns.
@@ -243,8 +244,8 @@ class AttentionExplorer(Demo):
     def _done(self, token, stopped: bool) -> None:
         if token is not self._token:  # a newer sampling replaced this one
             return
-        batches = len(self.sampled.get("largest_raw", ())) // BATCH_SIZE
-        self.outcome = f"stopped after {batches} of {BATCHES} batches" if stopped else f"finished: {batches} batches"
+        rounds = len(self.sampled.get("largest_raw", ())) // BATCH_SIZE
+        self.outcome = f"stopped after {rounds} of {BATCHES} rounds" if stopped else f"finished: {rounds} rounds"
         self.show()
 
     # -- drawing -----------------------------------------------------------------------------------

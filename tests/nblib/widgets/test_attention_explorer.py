@@ -102,7 +102,7 @@ def test_explorer_draws_the_lookup_and_the_sampling_and_reports():
     assert demo.result.weights.argmax() == 1                   # k2 = (0.4, 1.1) points most nearly up
     assert len(demo.sampled["largest_raw"]) == BATCHES * BATCH_SIZE and demo.run.count == BATCHES
     text = demo.status.value
-    assert "query at 90°, length 3</b>, scaled, no mask" in text and "finished: 20 batches" in text
+    assert "query at 90°, length 3</b>, scaled, no mask" in text and "finished: 20 rounds" in text
     assert "weights " + ", ".join(f"{w:.3f}" for w in expected.weights) in text
     steps = saturation_batches(128, seed=0)
     batches = [next(steps) for _ in range(BATCHES)]
@@ -150,7 +150,7 @@ def test_in_a_loop_sampling_runs_in_the_background_and_stop_keeps_the_batches_so
         demo.run.stop_button.click()
         k = demo.run.count
         assert 3 <= k < BATCHES and len(demo.sampled["largest_raw"]) == k * BATCH_SIZE
-        assert f"stopped after {k} of {BATCHES} batches" in demo.status.value
+        assert f"stopped after {k} of {BATCHES} rounds" in demo.status.value
         await asyncio.sleep(0.2)
         assert len(demo.sampled["largest_raw"]) == k * BATCH_SIZE   # nothing sampled after Stop
         return demo.sampled["scores"]
@@ -176,7 +176,7 @@ def test_in_a_loop_quick_changes_resample_once_with_the_last_d_k(slow_drawing):
         await asyncio.sleep(WAIT + 0.1)
         await until(lambda: not demo.run.running)
         assert starts == [128] and demo.computed["d_k"] == 128
-        assert "length 5</b>" in demo.status.value and "finished: 20 batches" in demo.status.value
+        assert "length 5</b>" in demo.status.value and "finished: 20 rounds" in demo.status.value
 
     in_a_loop(test)
 
