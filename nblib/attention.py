@@ -543,6 +543,7 @@ class TransformerBlockCache:
     hidden: np.ndarray
 
 
+@reference
 def transformer_block_forward(x, params: dict, *, heads: int, mask=None, eps: float = 1e-3):
     """A post-norm transformer encoder block, as the Keras examples write it.
 
