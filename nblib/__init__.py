@@ -17,6 +17,8 @@ One module per topic, added week by week:
 - ``norm``: batch, layer and group normalization, forward and backward
 - ``conv``: 2-D convolution and pooling, as loops to read and vectorised to use
 - ``recurrent``: simple RNN, LSTM and GRU cells and backpropagation through time
+- ``attention``: scaled dot-product and multi-head attention (forward and backward, Keras's
+  layout), masks, positional encoding and the transformer encoder block
 - ``homework``: nblib's answers in the homeworks' own signatures, to stand in for a student's
   earlier exercise while a later one is tested
 - ``gradcheck``: numerical gradients and relative error
@@ -29,9 +31,9 @@ The core is plain numpy. Names are looked up in registries (``activations.get("r
 ``optim.get("adam")``), one canonical name per entry. Nothing here imports TensorFlow at import time.
 """
 
-from nblib import (activations, checks, conv, gradcheck, homework, init, layers, losses, mlp, norm, optim,
-                   perceptron, recurrent, regularization, schedules, training)
+from nblib import (activations, attention, checks, conv, gradcheck, homework, init, layers, losses, mlp, norm,
+                   optim, perceptron, recurrent, regularization, schedules, training)
 
 __version__ = "0.1.0"
-__all__ = ["activations", "checks", "conv", "gradcheck", "homework", "init", "layers", "losses", "mlp", "norm",
-           "optim", "perceptron", "recurrent", "regularization", "schedules", "training"]
+__all__ = ["activations", "attention", "checks", "conv", "gradcheck", "homework", "init", "layers", "losses", "mlp",
+           "norm", "optim", "perceptron", "recurrent", "regularization", "schedules", "training"]

@@ -36,13 +36,15 @@ The package holds one module per topic:
 - ``race``: :class:`OptimizerRace` (week 5);
 - ``init_explorer``: :class:`InitExplorer` (week 6);
 - ``filter_explorer``: :class:`FilterExplorer` (week 7);
-- ``gate_viewer``: :class:`LSTMGateViewer` (week 8).
+- ``gate_viewer``: :class:`LSTMGateViewer` (week 8);
+- ``attention_explorer``: :class:`AttentionExplorer` (week 9).
 
 Everything is imported here, so ``from nblib.widgets import ActivationExplorer`` works.
 """
 
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
 from nblib.widgets.activations import ActivationExplorer
+from nblib.widgets.attention_explorer import AttentionExplorer
 from nblib.widgets.approximation import UniversalApproximation
 from nblib.widgets.descent import GradientDescent
 from nblib.widgets.filter_explorer import FilterExplorer
@@ -55,4 +57,4 @@ from nblib.widgets.softmax import SoftmaxExplorer
 
 __all__ = ["Debouncer", "Run", "Demo", "WIDE", "PerceptronPlayground", "ActivationExplorer", "SoftmaxExplorer",
            "UniversalApproximation", "GradientDescent", "TrainingProgress", "plot_history", "OptimizerRace",
-           "InitExplorer", "FilterExplorer", "LSTMGateViewer"]
+           "InitExplorer", "FilterExplorer", "LSTMGateViewer", "AttentionExplorer"]

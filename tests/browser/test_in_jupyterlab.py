@@ -278,6 +278,7 @@ WEEK05_LESSON = "week05_optimizers/lesson.ipynb"
 WEEK06_LESSON = "week06_training_deep/lesson.ipynb"
 WEEK07_LESSON = "week07_cnn/lesson.ipynb"
 WEEK08_LESSON = "week08_rnn_lstm/lesson.ipynb"
+WEEK09_LESSON = "week09_attention/lesson.ipynb"
 
 # Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and logs each
 # drawing and each training a demo starts, as (when, demo).
@@ -368,6 +369,8 @@ SLOW_KERNEL_SCENARIOS = {
                     "test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_kernel"),
     WEEK08_LESSON: ("test_week08_gate_viewer_shows_progress_and_stops_with_a_slow_kernel",
                     "test_week08_gate_viewer_retrains_once_for_quick_changes_with_a_slow_kernel"),
+    WEEK09_LESSON: ("test_week09_attention_explorer_shows_progress_and_stops_with_a_slow_kernel",
+                    "test_week09_attention_explorer_resamples_once_for_quick_changes_with_a_slow_kernel"),
 }
 
 
@@ -1118,3 +1121,98 @@ def test_week08_gate_viewer_retrains_once_for_quick_changes_with_a_slow_kernel(p
     wait_for_last_picture(notebook, root, "LSTMGateViewer")
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK08_LESSON, "gate-viewer-slow-kernel-changes-finished"))
+
+
+# -- week 9: the attention explorer
+
+# Counts AttentionExplorer's samplings in SLOW_KERNEL's log of trainings, as it counts the demos that train.
+COUNT_ATTENTION_SAMPLINGS = "_w.AttentionExplorer.resample = _counted(_w.AttentionExplorer.resample)"
+
+
+def attention_explorer_state(notebook: Notebook) -> dict:
+    """What the explorer drawn last shows: its sampling's d_k and seed, its lookup's settings, its raw scores."""
+    return json.loads(notebook.kernel(
+        "import json; _d = _last('AttentionExplorer'); print(json.dumps({**_d.computed, **_d.settings(), "
+        "'scores': _d.sampled['scores'].tolist() if _d.sampled else []}))"))
+
+
+def attention_sampling(d_k: int, seed: int, rounds: int) -> dict:
+    """The first ``rounds`` batches of that sampling, drawn here, in this process, joined."""
+    from nblib.widgets.attention_explorer import saturation_batches
+
+    steps = saturation_batches(d_k, seed=seed)
+    drawn = [next(steps) for _ in range(rounds)]
+    return {name: np.concatenate([batch[name] for batch in drawn]) for name in drawn[0]}
+
+
+def sampling_text(sampled: dict) -> tuple[str, str]:
+    """The two numbers the status reports of a sampling, as it writes them."""
+    return (f"std of q·k {sampled['scores'].std():.3g}",
+            f"mean largest weight: not scaled {sampled['largest_raw'].mean():.3f}, "
+            f"scaled {sampled['largest_scaled'].mean():.3f}")
+
+
+def test_week09_attention_explorer_shows_progress_and_stops_with_a_slow_kernel(page, lab):
+    notebook, root = open_slow_demo(page, lab, WEEK09_LESSON, ".nnf-run")
+    run, bar = root.locator(".nnf-run"), root.locator(".nnf-run-progress .progress-bar")
+    press(labelled(root, ".widget-slider", "d_k (right panel)"), "ArrowRight", 1)   # d_k 32 -> 128: a new sampling
+    run.filter(has_text=re.compile(r"round [3-9] of 20")).wait_for(timeout=30_000)
+    assert 0 < float(bar.evaluate("b => parseFloat(b.style.width)")) < 100, "the bar shows the progress"
+    assert root.locator(".widget-html", has_text="sampling …").count() == 1
+    screenshot(root, shot_name(WEEK09_LESSON, "attention-explorer-slow-kernel-sampling"))
+
+    run.locator(".nnf-run-stop").click()
+    run.filter(has_text=re.compile(r"stopped after \d+ rounds")).wait_for(timeout=30_000)
+    k = int(re.search(r"stopped after (\d+) rounds", run.inner_text()).group(1))
+    wait_for_quiet(notebook)
+    state = attention_explorer_state(notebook)
+    assert state["d_k"] == 128 and 3 <= k < 20, run.inner_text()
+    assert float(bar.evaluate("b => parseFloat(b.style.width)")) == pytest.approx(100 * k / 20, abs=0.5)
+    assert run.locator(".nnf-run-stop").is_disabled()
+
+    # What is kept and reported is the first k rounds exactly, as drawn here.
+    expected = attention_sampling(128, state["seed"], k)
+    np.testing.assert_allclose(state["scores"], expected["scores"], rtol=1e-12)
+    status = root.locator(".widget-html", has_text="random queries").inner_text()
+    for text in sampling_text(expected):
+        assert text in status, status
+    assert f"d_k = 128, {100 * k} random queries" in status and f"stopped after {k} of 20 rounds" in status, status
+    wait_for_last_picture(notebook, root, "AttentionExplorer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK09_LESSON, "attention-explorer-slow-kernel-stopped"))
+
+
+def test_week09_attention_explorer_resamples_once_for_quick_changes_with_a_slow_kernel(page, lab):
+    from nblib.widgets.attention_explorer import MASKS, lookup, query_vector
+
+    notebook, root = open_slow_demo(page, lab, WEEK09_LESSON, ".nnf-run")
+    notebook.kernel(COUNT_ATTENTION_SAMPLINGS)
+    angle = labelled(root, ".widget-slider", "query angle (°)")
+    wanted_angle = handle_value(angle) + 15                                 # three steps of 5 degrees
+    length = handle_value(labelled(root, ".widget-slider", "query length"))
+    notebook.kernel_busy(3.0)
+    press(labelled(root, ".widget-slider", "d_k (right panel)"), "ArrowLeft", 2)   # d_k 32 -> 8 -> 2
+    press(angle, "ArrowRight", 3)
+    root.locator(".widget-checkbox input").click()                           # the scaling off
+    assert handle_value(angle) == pytest.approx(wanted_angle)
+    root.locator(".nnf-run", has_text=re.compile(r"round [1-9]\d* of 20")).wait_for(timeout=30_000)
+    screenshot(root, shot_name(WEEK09_LESSON, "attention-explorer-slow-kernel-changes-sampling"))
+    finished = (rf"^query at {wanted_angle:g}°, length {length:g}, not scaled, "
+                r"[\s\S]*d_k = 2, [\s\S]*finished: 20 rounds")
+    status = root.locator(".widget-html", has_text=re.compile(finished))
+    status.wait_for(timeout=90_000)
+    wait_for_quiet(notebook)
+    samplings = int(notebook.kernel("print(_count(_retrains, 'AttentionExplorer'))"))
+    assert samplings == 1, f"{samplings} samplings for changes that reached a busy kernel together"
+
+    state = attention_explorer_state(notebook)
+    assert (state["d_k"], state["angle"], state["length"], state["scaled"]) == (2, wanted_angle, length, False)
+    text = status.inner_text()
+    for part in sampling_text(attention_sampling(2, state["seed"], 20)):
+        assert part in text, text
+    result = lookup(query_vector(wanted_angle, state["length"]), scaled=False, mask=MASKS[state["mask"]])
+    assert "weights " + ", ".join(f"{w:.3f}" for w in result.weights) in text, text
+    assert "finished after 20 rounds" in root.locator(".nnf-run").inner_text()
+    wait_for_last_picture(notebook, root, "AttentionExplorer")
+    assert notebook.error_outputs() == []
+    screenshot(root, shot_name(WEEK09_LESSON, "attention-explorer-slow-kernel-changes-finished"))
