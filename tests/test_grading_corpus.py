@@ -159,6 +159,21 @@ def test_report_makes_a_table_and_a_plot(batch):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_report_counts_the_named_mistakes_and_feedback_shows_each_with_its_lesson(batch):
+    """Of the corpus, only "transposed" returns Z.T from multi_output_forward and only "calls_reference" calls
+    nblib's perceptron.train: each mistake is counted once, and each student's page names it."""
+    course, workdir, _, _, _, _ = batch
+    output = cli(course, "report", WEEK, "--png", str(course / "mistakes.png"))
+    counts = {line.split()[1]: int(line.split()[0]) for line in output.splitlines()
+              if re.match(r"\s+\d+\s+\S+\.\S+$", line)}
+    assert counts.get("multi_output_forward.transposed") == 1, output
+    assert counts.get("train_perceptron.reference_called") == 1, output
+    page = page_text(workdir / "feedback" / "transposed" / WEEK / "homework.html")
+    assert "multi_output_forward.transposed" in page and "your result is the transpose of the expected one" in page
+    assert "Read again: lesson.ipynb" in page, page[:2000]
+    assert "named-mistakes" not in (workdir / "feedback" / "ada" / WEEK / "homework.html").read_text()
+
+
 def test_a_submission_is_bounded_in_processes_and_disk(batch):
     _, workdir, _, _, _, _ = batch
     forks = outputs_text(workdir, "fork_bomb")
