@@ -3,11 +3,13 @@
 - solution homework (solutions/*/homework.ipynb): runs clean, every visible test prints its "passed" line;
 - released homework (notebooks/*/homework.ipynb): runs to the first exercise and fails there
   with the stub's clear NotImplementedError, and nothing else ever crashes;
-- lessons and quizzes (both copies): run clean and show their widgets.
+- lessons and quizzes: the released copy (what students run) runs clean and shows its widgets; the
+  solution copy has the same code, cell for cell, so it is compared, not run a second time.
 """
 
 import re
 
+import nbformat
 import pytest
 
 from tests.nbrun import ROOT, error_outputs, execute, grade_id, repo_notebooks
@@ -71,7 +73,19 @@ def test_released_homework_stops_at_the_first_exercise_with_a_clear_message(path
         assert error["evalue"] == STUB_MESSAGE
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if kind(p) in ("lesson", "quiz")], ids=ids)
+def code_of(path) -> list[str]:
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if kind(p) in ("lesson", "quiz")
+                                  and p.relative_to(ROOT).parts[0] == "solutions"], ids=ids)
+def test_the_released_lesson_or_quiz_has_the_solution_copys_code(path):
+    released = ROOT / "notebooks" / path.relative_to(ROOT / "solutions")
+    assert code_of(released) == code_of(path), f"{released} is out of date: run `python -m autograder release`"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if kind(p) in ("lesson", "quiz")
+                                  and p.relative_to(ROOT).parts[0] == "notebooks"], ids=ids)
 def test_lessons_and_quizzes_run_clean_and_show_widgets(path):
     nb = execute(path)
     assert not error_outputs(nb)
