@@ -233,13 +233,14 @@ def plot(stats: list[ExerciseStats], path: Path, mistakes: dict | None = None) -
     weeks = ", ".join(dict.fromkeys(s.week for s in stats))
     students = max((s.n + s.ungraded for s in stats), default=0)
     ax.set_title(f"{weeks}: mean score per exercise (n = {students} students)")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize="small")
     if ax_mistakes is not None:
         labels, counts = zip(*common)
         ax_mistakes.barh(range(len(common)), counts, height=0.6, color="tab:orange")
         ax_mistakes.set_yticks(range(len(common)), labels, fontsize="small")
         ax_mistakes.invert_yaxis()
         ax_mistakes.set_xlabel("students")
+        ax_mistakes.xaxis.get_major_locator().set_params(integer=True)
         ax_mistakes.set_title("the named mistakes most students made")
     fig.savefig(path, format="png", dpi=100)
 
