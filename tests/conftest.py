@@ -40,3 +40,12 @@ def _close_figures():
 
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
+
+
+def pytest_sessionstart(session):
+    """Once per run (in xdist's controller, not in each worker): the browser tests' screenshots of
+    an earlier run go, so that .artifacts/browser/ holds this run's only."""
+    if not hasattr(session.config, "workerinput"):
+        import shutil
+
+        shutil.rmtree(ROOT / ".artifacts" / "browser" / "screenshots", ignore_errors=True)

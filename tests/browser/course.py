@@ -100,16 +100,17 @@ class Course:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def start(*, timeout: float = 900) -> Course:
-    """Copy the course, run the README's course command in the copy, wait until Lab answers."""
-    root = copy_course()
+def start(*, name: str = SCRATCH.name, timeout: float = 900) -> Course:
+    """Copy the course to ``.cache/<name>``, run the README's course command in the copy, wait
+    until Lab answers. Each name is a copy, a user and a log of its own: two can run at once."""
+    root = copy_course(SCRATCH.with_name(name))
     port, token = free_port(), secrets.token_hex(16)
     extra = [f"--port={port}", f"--IdentityProvider.token={token}", "--no-browser",
              "--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         extra.append("--allow-root")  # as the README says for containers that run as root
     command = readme_command("course command") + " " + " ".join(extra)
-    home = SCRATCH.parent / "browser-home"  # a fresh user: no settings, workspaces or kernels of ours
+    home = SCRATCH.with_name(name.replace("course", "home"))  # a fresh user: no settings, workspaces or kernels
     shutil.rmtree(home, ignore_errors=True)
     write_settings(home / "settings")
     env = {**os.environ,
@@ -122,7 +123,7 @@ def start(*, timeout: float = 900) -> Course:
                  "PYTEST_XDIST_TESTRUNUID", "PYTEST_XDIST_WORKER_COUNT"):
         env.pop(name, None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / "jupyterlab.log"
+    log = ARTIFACTS / f"jupyterlab{name.removeprefix(SCRATCH.name)}.log"
     with open(log, "w") as out:
         out.write(f"$ cd {root} && {command}\n")
         out.flush()
