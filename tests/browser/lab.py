@@ -8,9 +8,11 @@ or keeping it busy without adding a cell, and reading a cell's source back.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,11 +89,26 @@ class Notebook:
         indicator = self.panel.locator(".jp-Notebook-ExecutionIndicator")
         return indicator.get_attribute("data-status") if indicator.count() else None
 
-    def kernel_busy(self, seconds: float) -> None:
-        """Keep the kernel busy for ``seconds`` from now (returns at once): a slow kernel."""
+    @contextlib.contextmanager
+    def kernel_held(self, longest: float = 120.0):
+        """Keep the kernel busy until the ``with`` block ends: a slow kernel.
+
+        Everything the block does on the page reaches the kernel while it is busy, however
+        slow the machine (a fixed sleep let a late change arrive after the kernel was free).
+        The kernel waits for a file that this side creates when the block ends, and gives up
+        after ``longest`` seconds so that a failed test cannot leave it stuck.
+        """
+        release = Path(tempfile.mkdtemp(prefix="nnf-hold-")) / "release"   # the kernel removes it
+        code = (f"import os, shutil, time\n_end = time.monotonic() + {longest}\n"
+                f"while not os.path.exists({str(release)!r}) and time.monotonic() < _end:\n"
+                f"    time.sleep(0.02)\n"
+                f"shutil.rmtree({str(release.parent)!r}, ignore_errors=True)")
         self.page.evaluate("""(code) => { window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
-                                          .requestExecute({code, store_history: false}); }""",
-                           f"import time; time.sleep({seconds})")
+                                          .requestExecute({code, store_history: false}); }""", code)
+        try:
+            yield
+        finally:
+            release.touch()
 
     def kernel(self, code: str) -> str:
         """Run ``code`` in this notebook's kernel (no cell is added); returns what it printed."""

@@ -208,10 +208,10 @@ def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
 
     # Three settings changed while the kernel is busy reach it together: one retraining.
     retrains = int(notebook.kernel("print(len(_retrains))"))
-    notebook.kernel_busy(3.0)
-    root.locator(".widget-dropdown select").select_option(label="AND")
-    root.locator(".widget-checkbox", has_text="start from zero weights").locator("input").click()
-    root.locator(".widget-slider", has_text="learning rate").locator(".noUi-handle").first.press("ArrowRight")
+    with notebook.kernel_held():
+        root.locator(".widget-dropdown select").select_option(label="AND")
+        root.locator(".widget-checkbox", has_text="start from zero weights").locator("input").click()
+        root.locator(".widget-slider", has_text="learning rate").locator(".noUi-handle").first.press("ArrowRight")
     root.locator(".nnf-run", has_text="finished").wait_for(timeout=30_000)
     wait_for_quiet(notebook)
     assert int(notebook.kernel("print(len(_retrains))")) - retrains == 1, "one retraining for three changes"
@@ -279,10 +279,10 @@ def test_week02_activation_controls_debounce_with_a_slow_kernel(page, lab):
     name = "elu" if activation.input_value() != "elu" else "tanh"
 
     before = wait_for_quiet(notebook)
-    notebook.kernel_busy(3.0)
-    activation.select_option(name)
-    show_derivative.click()
-    press(x_range, "ArrowRight", 1)  # the lower end, one step up
+    with notebook.kernel_held():
+        activation.select_option(name)
+        show_derivative.click()
+        press(x_range, "ArrowRight", 1)  # the lower end, one step up
     drawings = wait_for_quiet(notebook, after=before, demo="ActivationExplorer") - before
     assert drawings == 1, f"{drawings} drawings for three changes that reached a busy kernel"
 
@@ -361,8 +361,8 @@ def test_week02_approximation_retrains_once_for_quick_width_changes_with_a_slow_
     notebook, root = open_slow_demo(page, lab, WEEK02_LESSON, ".nnf-run")
     width = labelled(root, ".widget-slider", "hidden units H")
     wanted = round(handle_value(width)) + 3
-    notebook.kernel_busy(3.0)
-    press(width, "ArrowRight", 3)
+    with notebook.kernel_held():
+        press(width, "ArrowRight", 3)
     assert round(handle_value(width)) == wanted
     root.locator(".nnf-run", has_text=re.compile(r"block [1-9]\d* of")).wait_for(timeout=30_000)
     screenshot(root, shot_name(WEEK02_LESSON, "approximation-slow-kernel-width-training"))
@@ -420,9 +420,9 @@ def test_week03_softmax_controls_debounce_with_a_slow_kernel(page, lab):
 
     # A logit and the temperature changed while the kernel is busy: one drawing, of both.
     before = drawings + before
-    notebook.kernel_busy(3.0)
-    press(logits[1], "ArrowRight" if z[1] < 0 else "ArrowLeft", 3)
-    press(temperature, "ArrowRight", 4)
+    with notebook.kernel_held():
+        press(logits[1], "ArrowRight" if z[1] < 0 else "ArrowLeft", 3)
+        press(temperature, "ArrowRight", 4)
     z[1], log_t = handle_value(logits[1]), handle_value(temperature)
     assert log_t > 0, "T went up"
     drawings = wait_for_quiet(notebook, after=before, demo="SoftmaxExplorer") - before
@@ -498,10 +498,10 @@ def test_week04_gradient_descent_controls_debounce_with_a_slow_kernel(page, lab)
 
     # The learning rate past 1 and three steps fewer while the kernel is busy: one drawing, of both.
     before += drawings
-    notebook.kernel_busy(3.0)
-    target = 0.05  # 10^0.05 = 1.12: |1 - 2 lr| > 1, divergence
-    press(lr, "ArrowRight", round((target - exponent) / 0.05))
-    press(steps, "ArrowLeft", 3)
+    with notebook.kernel_held():
+        target = 0.05  # 10^0.05 = 1.12: |1 - 2 lr| > 1, divergence
+        press(lr, "ArrowRight", round((target - exponent) / 0.05))
+        press(steps, "ArrowLeft", 3)
     exponent, K = handle_value(lr), round(handle_value(steps))
     assert exponent == pytest.approx(target)
     drawings = wait_for_quiet(notebook, after=before, demo="GradientDescent") - before
@@ -631,10 +631,10 @@ def test_week05_optimizer_race_controls_debounce_with_a_slow_kernel(page, lab):
 
     # The learning rate, beta2 and a racer's checkbox changed while the kernel is busy: one drawing, of all.
     before += drawings
-    notebook.kernel_busy(3.0)
-    press(lr, "ArrowRight", 2)
-    press(beta2, "ArrowLeft", 3)
-    root.locator(".widget-checkbox", has_text="Adam").locator("input").click()
+    with notebook.kernel_held():
+        press(lr, "ArrowRight", 2)
+        press(beta2, "ArrowLeft", 3)
+        root.locator(".widget-checkbox", has_text="Adam").locator("input").click()
     drawings = wait_for_quiet(notebook, after=before, demo="OptimizerRace") - before
     assert drawings == 1, f"{drawings} drawings for changes that reached a busy kernel together"
     final = settings()
@@ -704,9 +704,9 @@ def test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kern
     notebook.kernel(COUNT_RECOMPUTES)
     depth = labelled(root, ".widget-slider", "depth (layers)")
     wanted = round(handle_value(depth)) - 3                    # three layers fewer, and tanh
-    notebook.kernel_busy(3.0)
-    press(depth, "ArrowLeft", 3)
-    labelled(root, ".widget-dropdown", "activation").locator("select").select_option(label="tanh")
+    with notebook.kernel_held():
+        press(depth, "ArrowLeft", 3)
+        labelled(root, ".widget-dropdown", "activation").locator("select").select_option(label="tanh")
     assert round(handle_value(depth)) == wanted
     root.locator(".nnf-run", has_text=re.compile(rf"layer [1-9]\d* of {wanted}")).wait_for(timeout=30_000)
     screenshot(root, shot_name(WEEK06_LESSON, "init-explorer-slow-kernel-changes-computing"))
@@ -782,9 +782,9 @@ def test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_ke
     notebook.kernel(COUNT_FILTER_RECOMPUTES)
     digit = labelled(root, ".widget-slider", "digit")
     wanted = round(handle_value(digit)) + 3                    # three digits further, and 'same' padding
-    notebook.kernel_busy(3.0)
-    press(digit, "ArrowRight", 3)
-    labelled(root, ".widget-dropdown", "padding").locator("select").select_option(label="same")
+    with notebook.kernel_held():
+        press(digit, "ArrowRight", 3)
+        labelled(root, ".widget-dropdown", "padding").locator("select").select_option(label="same")
     assert round(handle_value(digit)) == wanted
     root.locator(".nnf-run", has_text=re.compile(r"row [1-9]\d* of 28")).wait_for(timeout=30_000)
     screenshot(root, shot_name(WEEK07_LESSON, "filter-explorer-slow-kernel-changes-computing"))
@@ -861,9 +861,9 @@ def test_week08_gate_viewer_retrains_once_for_quick_changes_with_a_slow_kernel(p
     notebook.kernel(COUNT_GATE_VIEWER_TRAININGS)
     steps, epochs = labelled(root, ".widget-slider", "steps (T)"), labelled(root, ".widget-slider", "epochs")
     wanted_steps, wanted_epochs = round(handle_value(steps)) - 3, round(handle_value(epochs)) - 30   # T - 3, 10 epochs
-    notebook.kernel_busy(3.0)
-    press(steps, "ArrowLeft", 3)
-    press(epochs, "ArrowLeft", 30)
+    with notebook.kernel_held():
+        press(steps, "ArrowLeft", 3)
+        press(epochs, "ArrowLeft", 30)
     assert (round(handle_value(steps)), round(handle_value(epochs))) == (wanted_steps, wanted_epochs)
     root.locator(".nnf-run", has_text=re.compile(rf"epoch [1-9]\d* of {wanted_epochs}")).wait_for(timeout=30_000)
     screenshot(root, shot_name(WEEK08_LESSON, "gate-viewer-slow-kernel-changes-training"))
@@ -952,10 +952,10 @@ def test_week09_attention_explorer_resamples_once_for_quick_changes_with_a_slow_
     angle = labelled(root, ".widget-slider", "query angle (°)")
     wanted_angle = handle_value(angle) + 15                                 # three steps of 5 degrees
     length = handle_value(labelled(root, ".widget-slider", "query length"))
-    notebook.kernel_busy(3.0)
-    press(labelled(root, ".widget-slider", "d_k (right panel)"), "ArrowLeft", 2)   # d_k 32 -> 8 -> 2
-    press(angle, "ArrowRight", 3)
-    root.locator(".widget-checkbox input").click()                           # the scaling off
+    with notebook.kernel_held():
+        press(labelled(root, ".widget-slider", "d_k (right panel)"), "ArrowLeft", 2)   # d_k 32 -> 8 -> 2
+        press(angle, "ArrowRight", 3)
+        root.locator(".widget-checkbox input").click()                           # the scaling off
     assert handle_value(angle) == pytest.approx(wanted_angle)
     root.locator(".nnf-run", has_text=re.compile(r"round [1-9]\d* of 20")).wait_for(timeout=30_000)
     screenshot(root, shot_name(WEEK09_LESSON, "attention-explorer-slow-kernel-changes-sampling"))
