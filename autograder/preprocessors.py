@@ -29,6 +29,9 @@ from autograder.sandbox import NOT_COPIED, Limits, unavailable_reason
 from autograder.trusted import TrustedTests, imported_modules, preload
 
 MISSING_CELL = "was missing from the submission"
+DEMO = "yours_"  # a locked cell whose grade_id starts so shows the student's functions in a demo: no points, not run
+SKIPPED_DEMO = ("(not run by the grader: this cell shows your functions in an interactive demo and carries "
+                "no points)\n")
 
 
 class SafeExecute(NbGraderPreprocessor):
@@ -78,7 +81,7 @@ class SafeExecute(NbGraderPreprocessor):
             kernel.start()
         trusted = TrustedTests(kernel, self.timeout, cells.setup, cells.student_names, ready)
         try:
-            self._run(nb, kernel, trusted, cells.tests, notes)
+            self._run(nb, kernel, trusted, cells, notes)
         finally:
             kernel.close()
             trusted.finish()
@@ -92,7 +95,8 @@ class SafeExecute(NbGraderPreprocessor):
         Mistakes(self.notes_dir).keep(student, week, notebook, trusted.failed)
         return nb, resources
 
-    def _run(self, nb, kernel, trusted, tests, notes) -> None:
+    def _run(self, nb, kernel, trusted, cells, notes) -> None:
+        tests, demos = cells.tests, cells.demos
         done, out_of_time = set(), None
         for number, cell in enumerate(nb.cells, 1):
             if cell.cell_type != "code":
@@ -104,6 +108,10 @@ class SafeExecute(NbGraderPreprocessor):
                 cell.outputs = [_grader_error(OutOfTime(out_of_time))]
                 continue
             try:
+                if grade_id in demos and grade_id not in done:  # the gradebook's demo cell: it costs no time
+                    done.add(grade_id)
+                    cell.outputs = [new_output("stream", name="stdout", text=SKIPPED_DEMO)]
+                    continue
                 if grade_id in tests and grade_id not in done:
                     done.add(grade_id)
                     if MISSING_CELL in cell.source:
@@ -155,14 +163,17 @@ class InstructorCells:
     tests: dict[str, str]    # grade_id -> source of every autograded test cell
     setup: list[str]         # sources of the locked setup cells (grade_id "setup...")
     student_names: set[str]  # names the exercises ask for (bound by solution and other locked cells)
+    demos: frozenset[str] = frozenset()  # grade_ids of the locked demo cells, which the grader skips
 
     @classmethod
     def from_cells(cls, cells) -> "InstructorCells":
         """From (grade_id, source, locked, autograded test) for each code cell of the notebook."""
         tests = {name: source for name, source, _, test in cells if test}
         setup = [source for name, source, locked, test in cells if locked and not test and name.startswith("setup")]
-        others = [source for name, source, _, test in cells if not test and not name.startswith("setup")]
-        return cls(tests, setup, set().union(*map(cls.bound_names, others)))
+        demos = frozenset(name for name, _, locked, test in cells if locked and not test and name.startswith(DEMO))
+        others = [source for name, source, _, test in cells
+                  if not test and not name.startswith("setup") and name not in demos]
+        return cls(tests, setup, set().union(*map(cls.bound_names, others)), demos)
 
     @staticmethod
     def bound_names(source: str) -> set[str]:

@@ -143,6 +143,14 @@ def test_every_week_solution_earns_every_automatic_point_in_a_busy_batch(tmp_pat
                 for week in WEEKS}
     output = run_cli(course, "grade", "--jobs", "2")
     assert {week: scores(course, week) for week in WEEKS} == expected, output
+    # Each "see your function at work" cell is skipped: it shows the grader's line, and nothing it would draw.
+    for week in WEEKS:
+        graded_nb = nbformat.read(course / "autograded" / "ada" / week / "homework.ipynb", as_version=4)
+        demos = [c for c in graded_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("yours_")]
+        assert demos, f"{week}: a homework shows the student's functions in a demo"
+        for cell in demos:
+            assert [(o.output_type, o.get("text", "")[:28]) for o in cell.outputs] == \
+                [("stream", "(not run by the grader: this")], (week, cell.outputs)
 
 
 def test_every_submission_gets_the_score_its_work_earns(graded):

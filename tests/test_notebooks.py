@@ -82,3 +82,28 @@ def code_of(path) -> list[str]:
 def test_the_released_lesson_or_quiz_has_the_solution_copys_code(path):
     released = ROOT / "notebooks" / path.relative_to(ROOT / "solutions")
     assert code_of(released) == code_of(path), f"{released} is out of date: run `python -m autograder release`"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if kind(p) == "solution homework"], ids=ids)
+def test_every_homework_shows_the_students_functions_in_a_demo(path):
+    """At least one "see your function at work" cell (issue 23): locked, no points, its grade_id
+    starting "yours_" (the grader skips it), after the exercise cells of every function it
+    hands over as ``yours={"name": name}``, and named in a Markdown cell just before it."""
+    cells = nbformat.read(path, as_version=4).cells
+    defined = {}  # function name -> index of the solution cell that defines it
+    for index, cell in enumerate(cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            defined.update(dict.fromkeys(re.findall(r"^def (\w+)", cell.source, re.M), index))
+    demos = [i for i, c in enumerate(cells) if (grade_id(c) or "").startswith("yours_") and c.cell_type == "code"]
+    assert demos, "no cell hands the student's functions to a demo"
+    for index in demos:
+        cell, meta = cells[index], cells[index].metadata["nbgrader"]
+        assert meta["locked"] and not meta["grade"] and not meta["solution"], f"cell {index}: locked, no points"
+        handed = re.findall(r'"(\w+)": (\w+)', cell.source.split("yours=", 1)[-1])
+        assert "yours=" in cell.source and handed, f"cell {index} hands no function to a demo: {cell.source}"
+        for key, name in handed:
+            assert key == name and name in defined, f"cell {index}: {name} is no exercise's function"
+            assert defined[name] < index, f"cell {index} comes before the exercise that defines {name}"
+        assert cells[index - 1].cell_type == "markdown" and "at work" in cells[index - 1].source, \
+            f"cell {index}: a Markdown cell before it says what the demo shows"

@@ -19,6 +19,7 @@ from IPython import get_ipython
 from IPython.display import display
 
 from nblib._validation import check_int
+from nblib.widgets.yours import Comparison, Yours
 
 __all__ = ["Debouncer", "Run", "Demo", "WIDE"]
 
@@ -337,6 +338,10 @@ class Demo:
     ----------
     figure : matplotlib.figure.Figure
         The demo's figure; it is shown in ``self.output`` only.
+    yours : mapping of str to callable, optional
+        The student's functions to draw beside nblib's (names from ``YOURS``; see
+        :mod:`nblib.widgets.yours`). A subclass compares them with ``self.yours.compare``,
+        draws both, and shows the comparisons with ``self._say`` in ``self.yours_line``.
 
     Attributes
     ----------
@@ -344,12 +349,21 @@ class Demo:
         How often the figure was put on the page.
     """
 
-    def __init__(self, figure):
+    YOURS: tuple[str, ...] = ()  # the student's functions this demo can draw beside nblib's
+
+    def __init__(self, figure, yours=None):
         plt.close(figure)  # shown through self.output only, never twice
         self.figure = figure
         self.output = W.Output()
         self.widget: W.Box | None = None  # the root box: controls and self.output, built by a subclass
         self.renders = 0
+        # The hook of nblib.widgets.yours: the student's functions, and the line comparing them.
+        self.yours = Yours(yours, accepted=self.YOURS, demo=type(self).__name__)
+        self.yours_line = W.HTML(layout=W.Layout(display="flex" if self.yours else "none"))
+
+    def _say(self, *comparisons: Comparison) -> None:
+        """Show how the student's functions compared with nblib's in this drawing, a line each."""
+        self.yours_line.value = "<br>".join(c.html for c in comparisons if c.line)
 
     def _render(self) -> None:
         """Show the figure as it is now in ``self.output``, replacing the picture before."""

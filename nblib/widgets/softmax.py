@@ -63,6 +63,12 @@ class SoftmaxExplorer(Demo):
         The temperature shown first, in [0.1, 10].
     labels : sequence of str, optional
         The classes' names (default "class 0", "class 1", ...), one per logit.
+    yours : {"softmax": function}, optional
+        A student's ``softmax(Z)`` (logits ``(N, C)`` to probabilities ``(N, C)``, week 3's
+        homework): its probabilities are drawn as diamonds on nblib's bars, and a line says
+        whether they agree (see :mod:`nblib.widgets.yours`). A slider then adds the same number
+        c, up to ±1000, to every logit: the probabilities do not change, unless a softmax
+        without the max shift overflows (exp(710) is inf in float64).
 
     Notes
     -----
@@ -79,7 +85,9 @@ class SoftmaxExplorer(Demo):
     array([0.366, 0.331, 0.303])
     """
 
-    def __init__(self, *, logits=(2.0, 1.0, 0.1, -1.0), temperature: float = 1.0, labels=None):
+    YOURS = ("softmax",)
+
+    def __init__(self, *, logits=(2.0, 1.0, 0.1, -1.0), temperature: float = 1.0, labels=None, yours=None):
         z = as_vector(logits, "logits")
         low, high = LOGIT_LIMITS
         if not 2 <= len(z) <= MAX_CLASSES:
@@ -92,7 +100,7 @@ class SoftmaxExplorer(Demo):
             raise ValueError(f"labels must name each of the {len(z)} classes, got {len(labels)} labels")
         self.labels = labels
         figure, self.ax = plt.subplots(figsize=(7, 3.6))
-        super().__init__(figure)
+        super().__init__(figure, yours)
 
         self.logits = [W.FloatSlider(value=float(v), min=low, max=high, step=0.1, description=f"z ({label})",
                                      continuous_update=True, readout_format=".1f", style=WIDE)
@@ -101,6 +109,8 @@ class SoftmaxExplorer(Demo):
                                             max=np.log10(TEMPERATURE_LIMITS[1]), step=0.05,
                                             description="temperature T", continuous_update=True,
                                             readout_format=".2f", style=WIDE)
+        self.shift = W.FloatSlider(value=0.0, min=-1000.0, max=1000.0, step=10.0, description="add c to every logit",
+                                   continuous_update=True, readout_format=".0f", style=WIDE)
         self.status = W.HTML()
         self.caption = W.HTML(f"<i>{CAPTION}</i>")
 
@@ -111,28 +121,37 @@ class SoftmaxExplorer(Demo):
         self.ax.set_ylim(0.0, 1.0)
         self.ax.set_ylabel("probability")
         self.ax.axhline(1.0 / C, color="0.6", lw=0.8, ls=":", label=f"uniform, 1/{C}")
+        self.theirs = None  # the student's probabilities, (C,), when their softmax gave usable ones
+        self.their_marks, = self.ax.plot([], [], "D", color="#ff7f0e", markersize=7,
+                                         label="your softmax" if self.yours else "_nolegend_")
         self.ax.legend(loc="upper right", fontsize=9)
         self.probabilities = np.full(C, 1.0 / C)
 
         self._draw_soon = Debouncer(lambda: self.draw())
-        for control in (*self.logits, self.temperature):
+        for control in (*self.logits, self.temperature, self.shift):
             control.observe(lambda _change: self._draw_soon(), "value")
-        self.widget = W.VBox([W.HBox([W.VBox(self.logits), W.VBox([self.temperature, self.status])]),
-                              self.output, self.caption])
+        self.widget = W.VBox([W.HBox([W.VBox(self.logits), W.VBox([self.temperature, *([self.shift] if self.yours else []),
+                                                                    self.status])]),
+                              self.yours_line, self.output, self.caption])
         self.draw()
 
     def draw(self) -> None:
         """Draw softmax(z / T) for the sliders' logits z and temperature T."""
         z = np.array([s.value for s in self.logits])  # (C,)
         T = self.temperature.value
-        p = self.probabilities = losses.softmax(z / T)  # (C,)
+        c = self.shift.value if self.yours else 0.0  # softmax(z / T + c) = softmax(z / T): only overflow shows it
+        mine = self.yours.compare("softmax", losses.softmax, (z / T + c)[None, :])  # a batch of one row: (1, C)
+        p = self.probabilities = mine.reference[0]  # (C,)
+        self.theirs = None if mine.theirs is None else mine.theirs[0]
+        self.their_marks.set_data(*((np.arange(len(p)), self.theirs) if self.theirs is not None else ([], [])))
         for bar, text, p_k in zip(self.bars, self.annotations, p):
             bar.set_height(p_k)
             text.set_position((bar.get_x() + bar.get_width() / 2, min(p_k, 0.92) + 0.01))
             text.set_text(f"{p_k:.3f}")
-        self.ax.set_title(f"softmax(z / T) with T = {T:.2f}")
+        self.ax.set_title(f"softmax(z / T) with T = {T:.2f}" + (f", every logit + {c:g}" if c else ""))
         H, H_max = entropy(p), np.log(len(p))
         listed = ", ".join(f"{label}: {p_k:.3f}" for label, p_k in zip(self.labels, p))
         self.status.value = (f"p = [{listed}]<br>sum = {p.sum():.6f}; entropy = {H:.3f} nats "
                              f"(0 for one-hot, ln {len(p)} = {H_max:.3f} for uniform)")
+        self._say(mine)
         self._render()

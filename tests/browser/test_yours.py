@@ -1,0 +1,161 @@
+"""Each homework's "see your function at work" cell, in a real browser.
+
+The cell hands the student's functions to the week's demo (``nblib.widgets.yours``). In each
+homework, as a student would: the untouched released notebook says "not written yet" and
+draws nblib's alone; with the solution's functions typed into the exercise cells, the demo
+draws the student's result equal to numbers this test recomputes; with a planted wrong
+function, the line says where it first differs. A module of its own, with its own JupyterLab,
+so that pytest-xdist runs it beside the other browser modules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import nbformat
+import numpy as np
+import pytest
+
+from tests.browser import course
+from tests.browser.lab import Notebook, screenshot
+from tests.browser.test_in_jupyterlab import (browser, open_notebook, page, shot_name,  # noqa: F401 (fixtures)
+                                              solution_sources)
+from tests.browser.test_slow_kernels import handle_value, labelled, press
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """A JupyterLab of its own from the README's course command, in a copy of its own."""
+    server = course.start(name="browser-course-yours")
+    yield server
+    server.stop()
+
+
+# The demo the kernel made last, of a class named `demo`, and what it drew of the student's.
+LAST_DEMO = """
+import gc, json, numpy as np
+def _demo(name):
+    '''The newest live demo of class `name` (the cell's last expression made it).'''
+    return max((o for o in gc.get_objects() if type(o).__name__ == name), key=id, default=None)
+"""
+
+
+def grade_ids(path: str) -> list[str | None]:
+    """The grade_id of each cell of the released notebook, in order (None: no nbgrader metadata)."""
+    released = nbformat.read(course.ROOT / "notebooks" / path, as_version=4)
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells]
+
+
+def run_cell(notebook: Notebook, index: int, timeout: float = 120) -> None:
+    """Run cell ``index`` from Lab (Run Selected Cell), then wait until it is done and the kernel idle."""
+    prompt = notebook.panel.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt")
+    before = prompt.inner_text()
+    notebook.page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", index)
+    notebook.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+    deadline = time.monotonic() + timeout
+    while not (re.search(r"\[\d+\]", now := prompt.inner_text()) and now != before
+               and notebook.kernel_status() == "idle"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{notebook.path}: cell {index} still running after {timeout:.0f} s ({now})")
+        time.sleep(0.2)
+
+
+def type_into(notebook: Notebook, index: int, source: str) -> None:
+    """Replace cell ``index``'s code with ``source``, typed (pasted) into its editor."""
+    cell = notebook.panel.locator(".jp-Cell").nth(index)
+    cell.locator(".cm-content").click()
+    notebook.page.keyboard.press("ControlOrMeta+a")
+    notebook.page.keyboard.insert_text(source)
+    assert notebook.cell_source(index) == source, f"cell {index} as typed"
+
+
+def cell_errors(notebook: Notebook, index: int) -> list[str]:
+    cell = notebook.panel.locator(".jp-Cell").nth(index)
+    return cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+
+
+def yours_line(notebook: Notebook, index: int):
+    """The demo's comparison line on the page (the HTML widget that starts with ✓, ✗ or …)."""
+    return notebook.panel.locator(".jp-Cell").nth(index).locator(".widget-html", has_text=re.compile("^[✓✗…] your "))
+
+
+class Homework:
+    """One homework's demo cell: where it is, and the cells it needs run first."""
+
+    def __init__(self, page, lab, path: str, demo_id: str, needs: tuple[str, ...]):
+        self.path = path
+        ids = grade_ids(path)
+        self.demo = ids.index(demo_id)
+        self.needs = [ids.index(n) for n in needs]
+        self.notebook = open_notebook(page, lab, path)
+        self.notebook.kernel(LAST_DEMO)
+
+    def run(self) -> None:
+        """Run the cells the demo needs, then the demo's cell; it never shows an error."""
+        for index in (*self.needs, self.demo):
+            run_cell(self.notebook, index)
+        assert cell_errors(self.notebook, self.demo) == [], f"{self.path}: the demo cell failed"
+
+    def line(self, pattern: str) -> str:
+        line = yours_line(self.notebook, self.demo)
+        line.filter(has_text=re.compile(pattern)).wait_for(timeout=30_000)
+        return line.inner_text()
+
+    def solve(self, *exercises: str) -> None:
+        """Type the solution's code into the cells of ``exercises`` (their grade_ids)."""
+        answers, ids = solution_sources(self.path), grade_ids(self.path)
+        for grade_id in exercises:
+            type_into(self.notebook, ids.index(grade_id), answers[grade_id])
+
+    def shot(self, name: str) -> None:
+        root = self.notebook.panel.locator(".jp-Cell").nth(self.demo).locator(".jp-OutputArea-output > .jupyter-widgets").first
+        screenshot(root, shot_name(self.path, f"yours-{name}"))
+
+    def drawn(self, demo: str, expression: str):
+        """``expression`` evaluated on the newest demo ``d`` of class ``demo`` in the kernel, as JSON."""
+        return json.loads(self.notebook.kernel(f"d = _demo({demo!r}); print(json.dumps({expression}))"))
+
+
+# -- week 3: the softmax explorer through the student's softmax ---------------------------------
+
+
+def softmax_rows(z):
+    """Softmax of each row, written out here: exp of the shifted logits over their sum."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_week03_softmax_explorer_shows_the_students_softmax(page, lab):
+    path = "week03_softmax_cross_entropy/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_softmax", needs=("setup", "softmax"))
+
+    # Untouched: the stub raises NotImplementedError; the demo says so and draws nblib's alone.
+    hw.run()
+    assert "not written yet" in hw.line("not written yet")
+    assert hw.drawn("SoftmaxExplorer", "d.theirs is None") is True
+    hw.shot("not-written")
+
+    # The solution's softmax: the diamonds are the probabilities of the logits shown.
+    hw.solve("softmax")
+    hw.run()
+    assert "agrees with nblib's" in hw.line("agrees")
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    logits = np.array([handle_value(s) for s in root.locator(".widget-slider").filter(
+        has=page.locator(".widget-label", has_text=re.compile(r"^z \("))).all()])
+    assert logits.tolist() == pytest.approx([2.0, 1.0, 0.1, -1.0], abs=1e-9)
+    assert hw.drawn("SoftmaxExplorer", "d.theirs.tolist()") == pytest.approx(softmax_rows(logits), rel=1e-12)
+    hw.shot("solution")
+
+    # A planted softmax without the max shift: right at first, nan once every logit is raised past 709.
+    hw.notebook.kernel("def softmax(Z):\n    e = np.exp(Z)\n    return e / e.sum(axis=1, keepdims=True)")
+    run_cell(hw.notebook, hw.demo)
+    assert "agrees" in hw.line("agrees")
+    press(labelled(root, ".widget-slider", "add c to every logit"), "End", 1)
+    assert handle_value(labelled(root, ".widget-slider", "add c to every logit")) == 1000
+    text = hw.line("differs")
+    assert "first differs at [0, 0]: nan against nblib's" in text, text
+    assert hw.drawn("SoftmaxExplorer", "d.probabilities.tolist()") == pytest.approx(softmax_rows(logits), rel=1e-12)
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-no-shift")
