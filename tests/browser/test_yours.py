@@ -118,6 +118,16 @@ class Homework:
         return json.loads(self.notebook.kernel(f"d = _demo({demo!r}); print(json.dumps({expression}))"))
 
 
+# -- week 1: --------------------------------------------------------------------------------------
+
+# (week 1's test goes here)
+
+
+# -- week 2: --------------------------------------------------------------------------------------
+
+# (week 2's test goes here)
+
+
 # -- week 3: the softmax explorer through the student's softmax ---------------------------------
 
 
@@ -159,3 +169,33 @@ def test_week03_softmax_explorer_shows_the_students_softmax(page, lab):
     assert hw.drawn("SoftmaxExplorer", "d.probabilities.tolist()") == pytest.approx(softmax_rows(logits), rel=1e-12)
     assert cell_errors(hw.notebook, hw.demo) == []
     hw.shot("planted-no-shift")
+
+
+# -- week 4: --------------------------------------------------------------------------------------
+
+# (week 4's test goes here)
+
+
+# -- week 5: --------------------------------------------------------------------------------------
+
+# (week 5's test goes here)
+
+
+# -- week 6: --------------------------------------------------------------------------------------
+
+# (week 6's test goes here)
+
+
+# -- week 7: --------------------------------------------------------------------------------------
+
+# (week 7's test goes here)
+
+
+# -- week 8: --------------------------------------------------------------------------------------
+
+# (week 8's test goes here)
+
+
+# -- week 9: --------------------------------------------------------------------------------------
+
+# (week 9's test goes here)
