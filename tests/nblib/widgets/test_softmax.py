@@ -77,3 +77,56 @@ def test_extreme_logits_and_temperature_do_not_overflow():
 def test_softmax_explorer_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         SoftmaxExplorer(**kwargs)
+
+
+# -- the homework's cell: the student's softmax beside nblib's (nblib.widgets.yours) ------------
+
+
+def students_softmax(Z):
+    """Week 3's homework answer, written as a student might: (N, C) -> (N, C)."""
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def no_max_shift(Z):
+    e = np.exp(Z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_the_students_softmax_is_drawn_as_diamonds_on_the_bars():
+    demo = SoftmaxExplorer(yours={"softmax": students_softmax})
+    z = np.array([2.0, 1.0, 0.1, -1.0])
+    x, y = demo.their_marks.get_data()
+    np.testing.assert_array_equal(x, np.arange(4))
+    np.testing.assert_allclose(y, special.softmax(z), rtol=1e-12)
+    assert demo.yours_line.value.startswith('<span style="color:#067647">✓ your softmax agrees')
+    assert "your softmax" in [t.get_text() for t in demo.ax.get_legend().get_texts()]
+    assert demo.shift in demo.widget.children[0].children[1].children  # the control that exposes overflow
+
+
+def test_a_softmax_without_the_max_shift_breaks_when_every_logit_is_raised():
+    demo = SoftmaxExplorer(yours={"softmax": no_max_shift})
+    assert "agrees" in demo.yours_line.value  # logits in [-10, 10]: no overflow yet
+    demo.shift.value = 710.0  # logits 712, 711, 710.1, 709: e^709.78 is float64's largest, so
+    # the first three are inf, the sum is inf, and inf / inf = nan; e^709 / inf = 0.
+    np.testing.assert_allclose(bar_heights(demo), special.softmax([2.0, 1.0, 0.1, -1.0]), rtol=1e-12)
+    np.testing.assert_array_equal(demo.theirs, [np.nan, np.nan, np.nan, 0.0])
+    assert "first differs at [0, 0]: nan against nblib&#x27;s 0.6381" in demo.yours_line.value
+
+
+def test_an_unwritten_softmax_says_so_and_nblibs_bars_stay():
+    def stub(Z):
+        raise NotImplementedError("Not done yet: replace this line with your code.")
+    demo = SoftmaxExplorer(yours={"softmax": stub})
+    assert "not written yet" in demo.yours_line.value and demo.theirs is None
+    assert len(demo.their_marks.get_data()[0]) == 0
+    np.testing.assert_allclose(bar_heights(demo), special.softmax([2.0, 1.0, 0.1, -1.0]), rtol=1e-12)
+
+
+def test_without_yours_the_demo_is_the_lessons():
+    demo = SoftmaxExplorer()
+    assert demo.yours_line.layout.display == "none" and demo.yours_line.value == ""
+    assert demo.shift not in demo.widget.children[0].children[1].children
+    assert "your softmax" not in [t.get_text() for t in demo.ax.get_legend().get_texts()]
+    demo.shift.value = 500.0  # not on the page, and it would change nothing anyway
+    np.testing.assert_allclose(bar_heights(demo), special.softmax([2.0, 1.0, 0.1, -1.0]), rtol=1e-12)
