@@ -145,7 +145,7 @@ def test_every_week_solution_earns_every_automatic_point_in_a_busy_batch(tmp_pat
     assert {week: scores(course, week) for week in WEEKS} == expected, output
     # Each "see your function at work" cell is skipped: it shows the grader's line, and nothing it would draw.
     for week in WEEKS:
-        graded_nb = nbformat.read(course / "autograded" / "ada" / week / "homework.ipynb", as_version=4)
+        graded_nb = nbformat.read(course / ".grading" / "autograded" / "ada" / week / "homework.ipynb", as_version=4)
         demos = [c for c in graded_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("yours_")]
         assert demos, f"{week}: a homework shows the student's functions in a demo"
         for cell in demos:
