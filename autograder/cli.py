@@ -143,14 +143,12 @@ def cmd_report(course: Course, args) -> int:
         return 0
     stats = results.statistics(rows)
     print(results.format_table(stats))
-    counts = {}
+    counts, kept = {}, mistakes.Mistakes(course.notes.folder)
     for week in dict.fromkeys(r.week for r in rows):
-        exercise_of = results.exercises(course.dir / SOURCE / week / "homework.ipynb") \
-            if (course.dir / SOURCE / week / "homework.ipynb").exists() else {}
         students = [r.student for r in rows if r.week == week]
-        counts[week] = mistakes.class_counts(mistakes.Mistakes(course.notes.folder), students, week, exercise_of)
+        counts[week], table = mistakes.of_class(kept, week, students, course.dir / SOURCE / week / "homework.ipynb")
         if counts[week]:
-            print("\n" + mistakes.format_counts(week, counts[week], list(dict.fromkeys(exercise_of.values()))))
+            print("\n" + table)
     destination = Path(args.png).resolve()
     results.plot(stats, destination, counts)
     print(f"\nplot: {destination}")

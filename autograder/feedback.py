@@ -67,12 +67,16 @@ def _for_missing(course: Course, student: str, week: str, folder: Path) -> None:
                         f"it scored 0.</p><ul>{notes}</ul>", encoding="utf-8")
 
 
+def _objectives_csv(course: Course) -> Path:
+    """The course's data/objectives.csv, or this repository's when the course has none."""
+    own = course.dir / "data" / "objectives.csv"
+    return own if own.exists() else REPO_ROOT / "data" / "objectives.csv"
+
+
 def _add_mistakes(course: Course, student: str, week: str, folder: Path) -> None:
     """Open each notebook's page with the mistakes its tests named and where the lesson explains them."""
     kept = mistakes.Mistakes(course.notes.folder).read(student, week)
-    objectives = next((p for p in (course.dir / "data" / "objectives.csv", REPO_ROOT / "data" / "objectives.csv")
-                       if p.exists()), REPO_ROOT / "data" / "objectives.csv")
-    sections = mistakes.lesson_sections(objectives, course.dir / SOURCE / week / "lesson.ipynb")
+    sections = mistakes.lesson_sections(_objectives_csv(course), course.dir / SOURCE / week / "lesson.ipynb")
     for notebook, failed in kept.items():
         page = folder / f"{notebook}.html"
         source = course.dir / SOURCE / week / f"{notebook}.ipynb"

@@ -31,6 +31,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from autograder import results
+
 MIN_HINT = 20  # characters: a shorter upper-case string is a label, not a sentence about a mistake
 UNNAMED = "(no named mistake)"
 
@@ -92,6 +94,14 @@ def class_counts(mistakes: Mistakes, students: list[str], week: str, exercise_of
         for exercise, keys in mistakes.of_student(student, week, exercise_of).items():
             counts.setdefault(exercise, Counter()).update(list(keys) or [UNNAMED])
     return counts
+
+
+def of_class(kept: Mistakes, week: str, students: list[str], homework: Path) -> tuple[dict[str, Counter], str]:
+    """The class's counts for ``week`` (:func:`class_counts`) and their table, exercises in the order of
+    ``homework``, the instructor's notebook (no exercise names without it)."""
+    exercise_of = results.exercises(homework) if homework.exists() else {}
+    counts = class_counts(kept, students, week, exercise_of)
+    return counts, format_counts(week, counts, list(dict.fromkeys(exercise_of.values())))
 
 
 def format_counts(week: str, counts: dict[str, Counter], order: list[str]) -> str:
