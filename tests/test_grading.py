@@ -13,6 +13,7 @@ students' homework and is graded, exported and given feedback:
 
 import csv
 import importlib
+import itertools
 import os
 import re
 import shutil
@@ -115,6 +116,12 @@ def automatic_points(week) -> float:
     return auto
 
 
+def demo_ids(week) -> list[str]:
+    """The grade_ids of the homework's "see your function at work" cells."""
+    nb = nbformat.read(ROOT / "solutions" / week / "homework.ipynb", as_version=4)
+    return [grade_id(c) for c in nb.cells if c.cell_type == "code" and (grade_id(c) or "").startswith("yours_")]
+
+
 def first_case_of_each_exercise(cases: dict) -> dict[str, str]:
     """One answer cell per exercise, from a week's mistake tests: {exercise: source}."""
     answers = {}
@@ -138,19 +145,22 @@ def test_every_week_solution_earns_every_automatic_point_in_a_busy_batch(tmp_pat
         submit(course, "ada", solutions(week), week=week)
         submit(course, "bob", {}, week=week)
         submit(course, "cat", first_case_of_each_exercise(cases.WRONG), week=week)
-        submit(course, "dan", {**solutions(week), **first_case_of_each_exercise(cases.RIGHT)}, week=week)
+        rewritten_demos = dict.fromkeys(demo_ids(week), "import time; time.sleep(300)  # would time out if it ran")
+        submit(course, "dan", {**solutions(week), **first_case_of_each_exercise(cases.RIGHT), **rewritten_demos},
+               week=week)
     expected = {week: {"ada": automatic_points(week), "bob": 0, "cat": 0, "dan": automatic_points(week)}
                 for week in WEEKS}
     output = run_cli(course, "grade", "--jobs", "2")
     assert {week: scores(course, week) for week in WEEKS} == expected, output
-    # Each "see your function at work" cell is skipped: it shows the grader's line, and nothing it would draw.
-    for week in WEEKS:
-        graded_nb = nbformat.read(course / ".grading" / "autograded" / "ada" / week / "homework.ipynb", as_version=4)
-        demos = [c for c in graded_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("yours_")]
+    # Each "see your function at work" cell is skipped: it shows the grader's line, nothing it would
+    # draw; dan's, rewritten to sleep, got the instructor's source back and was skipped too.
+    for week, student in itertools.product(WEEKS, ("ada", "dan")):
+        graded_nb = nbformat.read(course / ".grading" / "autograded" / student / week / "homework.ipynb", as_version=4)
+        demos = [c for c in graded_nb.cells if grade_id(c) in demo_ids(week)]
         assert demos, f"{week}: a homework shows the student's functions in a demo"
         for cell in demos:
-            assert [(o.output_type, o.get("text", "")[:28]) for o in cell.outputs] == \
-                [("stream", "(not run by the grader: this")], (week, cell.outputs)
+            assert "sleep" not in cell.source and [(o.output_type, o.get("text", "")[:28]) for o in cell.outputs] == \
+                [("stream", "(not run by the grader: this")], (week, student, cell.outputs)
 
 
 def test_every_submission_gets_the_score_its_work_earns(graded):
