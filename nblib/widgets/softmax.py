@@ -109,8 +109,9 @@ class SoftmaxExplorer(Demo):
                                             max=np.log10(TEMPERATURE_LIMITS[1]), step=0.05,
                                             description="temperature T", continuous_update=True,
                                             readout_format=".2f", style=WIDE)
+        # Only beside a student's softmax (every widget made must be on the page): it shows overflow.
         self.shift = W.FloatSlider(value=0.0, min=-1000.0, max=1000.0, step=10.0, description="add c to every logit",
-                                   continuous_update=True, readout_format=".0f", style=WIDE)
+                                   continuous_update=True, readout_format=".0f", style=WIDE) if self.yours else None
         self.status = W.HTML()
         self.caption = W.HTML(f"<i>{CAPTION}</i>")
 
@@ -128,9 +129,9 @@ class SoftmaxExplorer(Demo):
         self.probabilities = np.full(C, 1.0 / C)
 
         self._draw_soon = Debouncer(lambda: self.draw())
-        for control in (*self.logits, self.temperature, self.shift):
+        for control in (*self.logits, self.temperature, *([self.shift] if self.shift else [])):
             control.observe(lambda _change: self._draw_soon(), "value")
-        self.widget = W.VBox([W.HBox([W.VBox(self.logits), W.VBox([self.temperature, *([self.shift] if self.yours else []),
+        self.widget = W.VBox([W.HBox([W.VBox(self.logits), W.VBox([self.temperature, *([self.shift] if self.shift else []),
                                                                     self.status])]),
                               self.yours_line, self.output, self.caption])
         self.draw()
@@ -139,7 +140,7 @@ class SoftmaxExplorer(Demo):
         """Draw softmax(z / T) for the sliders' logits z and temperature T."""
         z = np.array([s.value for s in self.logits])  # (C,)
         T = self.temperature.value
-        c = self.shift.value if self.yours else 0.0  # softmax(z / T + c) = softmax(z / T): only overflow shows it
+        c = self.shift.value if self.shift else 0.0  # softmax(z / T + c) = softmax(z / T): only overflow shows it
         mine = self.yours.compare("softmax", losses.softmax, (z / T + c)[None, :])  # a batch of one row: (1, C)
         p = self.probabilities = mine.reference[0]  # (C,)
         self.theirs = None if mine.theirs is None else mine.theirs[0]
