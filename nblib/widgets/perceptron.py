@@ -251,9 +251,17 @@ class PerceptronPlayground(Demo):
             self.compared.append(self.yours.compare("train_perceptron", _trained, X, y, epochs=k, **self.settings))
 
     def _show_theirs(self, epoch: int) -> None:
-        """The student's line and mistakes after ``epoch`` epochs of their training, and the comparison line."""
-        mine = self.compared[epoch - 1] if 0 < epoch <= len(self.compared) else None
-        theirs = self.theirs = None if mine is None else mine.theirs  # (w (2,), b (), errors (epoch,)) as floats
+        """The student's line and mistakes after ``epoch`` epochs of their training, and the comparison line.
+
+        When their result after ``epoch`` epochs is unusable (e.g. their training stopped earlier than
+        nblib's, so ``errors`` is shorter), the newest usable epoch before it is drawn, and the legend says which.
+        """
+        usable = [k for k in range(min(epoch, len(self.compared)), 0, -1) if self.compared[k - 1].theirs is not None]
+        theirs = self.theirs = self.compared[usable[0] - 1].theirs if usable else None  # (w (2,), b (), errors (k,))
+        label = "your train_perceptron" + (f" (epoch {usable[0]})" if usable and usable[0] != epoch else "")
+        if label != self.their_line.get_label():
+            self.their_line.set_label(label)
+            self.ax.legend(loc="best", fontsize="small")
         if theirs is not None and np.isfinite(theirs[0]).all() and np.isfinite(theirs[1]):
             plots.set_boundary_line(self.their_line, theirs[0], theirs[1])
         else:

@@ -372,6 +372,14 @@ def test_yours_a_rule_without_the_learning_rate_says_after_which_epoch_and_where
             f"against nblib's {w_right[0]:.4g}") in line_text(pg), line_text(pg)
     pg.epoch.value = 1
     np.testing.assert_allclose(pg.their_line.get_xydata() @ w_wrong + b_wrong, 0.0, atol=1e-9)
+    assert pg.their_line.get_label() == "your train_perceptron"
+    w_all, b_all, errors_all = rosenblatt(X, y, lr=1.0, epochs=15, w0=[1.0, -0.5], b0=0.5)
+    nblib_epochs = len(pg.fit.errors)
+    assert len(errors_all) < nblib_epochs  # theirs stops first: after nblib's last epoch their errors are shorter
+    pg.epoch.value = nblib_epochs  # so their newest usable epoch is drawn, and named
+    assert pg.their_line.get_label() == f"your train_perceptron (epoch {len(errors_all)})"
+    np.testing.assert_allclose(pg.their_line.get_xydata() @ w_all + b_all, 0.0, atol=1e-9)
+    assert pg.their_errors.get_xydata()[:, 1].tolist() == errors_all
     pg.lr.value = 1.0  # at lr = 1 the rule without lr is the rule
     assert "agrees with nblib's" in line_text(pg)
 
