@@ -229,9 +229,57 @@ def test_week01_perceptron_playground_trains_the_students_train_perceptron(page,
     hw.shot("planted-no-learning-rate")
 
 
-# -- week 2: --------------------------------------------------------------------------------------
+# -- week 2: the activation explorer drawing the student's activations and derivatives ----------
 
-# (week 2's test goes here)
+
+def test_week02_activation_explorer_draws_the_students_activations_and_derivatives(page, lab):
+    path = "week02_activations_forward/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_activations", needs=("setup", "activations", "derivatives"))
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+
+    # Untouched: every stub raises NotImplementedError; the demo says so and draws nblib's curves alone.
+    hw.run()
+    assert "your sigmoid is not written yet" in hw.line("not written yet")
+    assert newest(hw, "ActivationExplorer", "[t is None for t in d.theirs]") == [True, True]
+    hw.shot("not-written")
+
+    # The solution's functions: the orange curves are sigma(x) and sigma(x) (1 - sigma(x)) on the plotted x.
+    hw.solve("activations", "derivatives")
+    mark_old(hw, "ActivationExplorer")
+    hw.run()
+    text = hw.line("sigmoid_derivative agrees")
+    assert "your sigmoid agrees with nblib's" in text and "your sigmoid_derivative agrees with nblib's" in text, text
+    assert labelled(root, ".widget-dropdown", "activation").locator("select").input_value() == "sigmoid"
+    assert root.locator(".widget-checkbox", has_text="show derivative").locator("input").is_checked()
+    x_range = labelled(root, ".widget-slider", "x range")
+    low, high = handle_value(x_range, 0), handle_value(x_range, 1)
+    assert (low, high) == (-6.0, 6.0)
+    x = np.union1d(np.linspace(low, high, 401), [0.0])          # 401 points (the default), and 0
+    s = 1 / (1 + np.exp(-x))
+    drawn = newest(hw, "ActivationExplorer", "[d.their_line.get_xdata().tolist(), d.theirs[0].tolist(), "
+                                             "d.theirs[1].tolist(), d.their_derivative_line.get_ydata().tolist()]")
+    assert drawn[0] == pytest.approx(x, abs=1e-12)
+    assert drawn[1] == pytest.approx(s, rel=1e-12) and drawn[2] == pytest.approx(s * (1 - s), rel=1e-12)
+    assert drawn[3] == drawn[2]
+    hw.shot("solution")
+
+    # Planted mistakes students make: sigma' written as sigma itself, and ReLU's derivative 1 at z = 0.
+    hw.notebook.kernel("def sigmoid_derivative(z):\n    return sigmoid(z)\n"
+                       "def relu_derivative(z):\n    return np.where(z >= 0, 1.0, 0.0)")
+    mark_old(hw, "ActivationExplorer")
+    run_cell(hw.notebook, hw.demo)
+    text = hw.line("differs")
+    s6 = 1 / (1 + np.exp(6.0))                                # sigma(-6); nblib's sigma'(-6) = s6 (1 - s6)
+    assert (f"your sigmoid_derivative first differs at x = -6 [0]: {s6:.4g} against nblib's "
+            f"{s6 * (1 - s6):.4g}") in text, text
+    hw.shot("planted-sigmoid-derivative")
+    labelled(root, ".widget-dropdown", "activation").locator("select").select_option(label="relu")
+    zero = int(np.flatnonzero(x == 0.0)[0])                   # linspace(-6, 6, 401) holds 0 at index 200
+    text = hw.line("relu_derivative first differs")
+    assert f"your relu_derivative first differs at x = 0 [{zero}]: 1 against nblib's 0" in text, text
+    assert newest(hw, "ActivationExplorer", "d.their_misses.get_xydata().tolist()") == [[0.0, 1.0]]
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-relu-derivative")
 
 
 # -- week 3: the softmax explorer through the student's softmax ---------------------------------
