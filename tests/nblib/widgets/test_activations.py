@@ -178,6 +178,8 @@ def test_yours_a_derivative_written_as_s_instead_of_s_times_1_minus_s_differs_fr
             f"(largest difference {largest:.2g})") in line_text(demo), line_text(demo)
     assert "your sigmoid agrees" in line_text(demo)
     assert demo.their_misses.get_xydata().tolist() == [[-6.0, pytest.approx(s, rel=1e-12)]]
+    x, dy = demo.their_derivative_line.get_data()  # the dotted curve is theirs: sigma itself, not nblib's sigma'
+    np.testing.assert_allclose(dy, 1 / (1 + np.exp(-x)), rtol=1e-12)
 
 
 def test_yours_a_relu_derivative_that_is_1_at_0_differs_at_x_0_only():
