@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import replace
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -11,6 +13,7 @@ import numpy as np
 from nblib import activations
 from nblib._validation import check_choice, check_int
 from nblib.widgets._core import WIDE, Debouncer, Demo
+from nblib.widgets.yours import ATOL, RTOL
 
 __all__ = ["ActivationExplorer", "RANGES", "SATURATION"]
 
@@ -32,6 +35,10 @@ RANGES = {
 
 SATURATION = 0.05  # |g'(x)| below this: the gradient through the unit (nearly) vanishes
 X_LIMITS = (-10.0, 10.0)  # the x-range slider's ends
+YOURS_COLOUR = "#ff7f0e"  # the student's curves and the points where they differ from nblib's
+YOURS = ("sigmoid", "relu", "leaky_relu", "elu", "softplus",  # week 2's homework, exercises 1 and 2
+         "sigmoid_derivative", "tanh_derivative", "relu_derivative", "leaky_relu_derivative", "elu_derivative",
+         "softplus_derivative")
 
 
 def _check_x_range(x_range) -> tuple[float, float]:
@@ -92,6 +99,15 @@ class ActivationExplorer(Demo):
         Whether g' is drawn too.
     points : int
         How many x the curves are sampled at (>= 2).
+    yours : dict of str -> function, optional
+        A student's activations and derivatives by name (week 2's homework: ``sigmoid``,
+        ``relu``, ``leaky_relu``, ``elu``, ``softplus`` and ``sigmoid_derivative``,
+        ``tanh_derivative``, ``relu_derivative``, ``elu_derivative``, ``softplus_derivative``),
+        each taking the array of plotted x, shape (P,), to g(x) or g'(x), shape (P,). For the
+        chosen activation the student's g and g' are drawn dashed in orange over nblib's, the
+        points where they differ circled, and a line says whether they agree or where they
+        first differ (see :mod:`nblib.widgets.yours`). The sampled x then include 0 whenever the
+        range does: the kink of ReLU's derivative sits there.
 
     Notes
     -----
@@ -105,13 +121,15 @@ class ActivationExplorer(Demo):
     [(-4.0, -2.18), (2.18, 4.0)]
     """
 
+    YOURS = YOURS
+
     def __init__(self, *, activation: str = "relu", x_range=(-6.0, 6.0), show_derivative: bool = True,
-                 points: int = 401):
+                 points: int = 401, yours=None):
         check_choice(activation, "activation", activations.ACTIVATIONS)
         x_range = _check_x_range(x_range)
         self.points = check_int(points, "points", minimum=2)
         figure, self.ax = plt.subplots(figsize=(7, 3.8))
-        super().__init__(figure)
+        super().__init__(figure, yours)
 
         self.activation = W.Dropdown(options=list(activations.ACTIVATIONS), value=activation,
                                      description="activation", style=WIDE)
@@ -126,6 +144,10 @@ class ActivationExplorer(Demo):
         self.ax.axvline(0.0, color="0.6", lw=0.8)
         (self.line,) = self.ax.plot([], [], color="#1f77b4", lw=2, label="g(x)")
         (self.derivative_line,) = self.ax.plot([], [], color="#d62728", lw=1.5, ls="--", label="g'(x)")
+        (self.their_line,) = self.ax.plot([], [], color=YOURS_COLOUR, lw=2, ls=(0, (4, 3)), label="_nolegend_")
+        (self.their_derivative_line,) = self.ax.plot([], [], color=YOURS_COLOUR, lw=1.5, ls=":", label="_nolegend_")
+        (self.their_misses,) = self.ax.plot([], [], "o", color=YOURS_COLOUR, mfc="none", markersize=7, label="_nolegend_")
+        self.theirs = (None, None)  # the student's g(x) and g'(x), (P,) each, when usable
         self.ax.set_xlabel("x (pre-activation)")
         self.ax.set_ylabel("output")
         self.shading: list = []  # the saturation spans drawn (matplotlib patches)
@@ -134,7 +156,8 @@ class ActivationExplorer(Demo):
         self._draw_soon = Debouncer(lambda: self.draw())
         for control in (self.activation, self.x_range, self.show_derivative):
             control.observe(lambda _change: self._draw_soon(), "value")
-        self.widget = W.VBox([W.HBox([self.activation, self.x_range, self.show_derivative]), self.status, self.output])
+        self.widget = W.VBox([W.HBox([self.activation, self.x_range, self.show_derivative]), self.status,
+                              self.yours_line, self.output])
         self.draw()
 
     def draw(self) -> None:
@@ -143,7 +166,11 @@ class ActivationExplorer(Demo):
         g, dg = activations.get(name)
         low, high = self.x_range.value
         x = np.linspace(low, high, self.points)
-        y, dy = g(x), dg(x)
+        if self.yours and low < 0 < high:
+            x = np.union1d(x, [0.0])  # (P,) or (P + 1,): z = 0 itself, where ReLU's derivative is decided
+        mine = self.yours.compare(name, g, x)
+        mine_d = self.yours.compare(f"{name}_derivative", dg, x)
+        y, dy = mine.reference, mine_d.reference
         self.line.set_data(x, y)
         self.derivative_line.set_data(x, dy)
         self.derivative_line.set_visible(self.show_derivative.value)
@@ -157,6 +184,8 @@ class ActivationExplorer(Demo):
                         for i, (a, b) in enumerate(self.saturated)]
 
         shown = [y, dy] if self.show_derivative.value else [y]
+        if self.yours:
+            shown += self._draw_theirs(x, mine, mine_d)
         bottom, top = min(v.min() for v in shown), max(v.max() for v in shown)
         pad = 0.08 * max(top - bottom, 1.0)
         self.ax.set_xlim(low, high)
@@ -169,7 +198,38 @@ class ActivationExplorer(Demo):
         self.status.value = (f"<b>{name}</b>: output range {RANGES.get(name, '?')}; on this x range from "
                              f"{y.min():.3g} to {y.max():.3g}. g(0) = {_short(g0)}, g'(0) = {_short(dg0)}. "
                              f"Saturated (|g'| &lt; {SATURATION}): {flat}.")
+        if self.yours:
+            self._say(*(_at_x(c, x) for c in (mine, *([mine_d] if self.show_derivative.value else []))))
         self._render()
+
+    def _draw_theirs(self, x, mine, mine_d) -> list:
+        """Draw the student's g and g' (where usable), and circle the first point where each differs from nblib's.
+
+        Returns the student's drawn values (finite ones), for the axes' limits.
+        """
+        self.theirs = (mine.theirs, mine_d.theirs)
+        drawn, missed_x, missed_y = [], [], []
+        for line, comparison, shown, label in ((self.their_line, mine, True, "your g(x)"),
+                                               (self.their_derivative_line, mine_d, self.show_derivative.value,
+                                                "your g'(x)")):
+            theirs = comparison.theirs if shown else None  # (P,) or None
+            line.set_data(*((x, theirs) if theirs is not None else ([], [])))
+            line.set_label(label if theirs is not None else "_nolegend_")
+            if theirs is not None:
+                differ = np.flatnonzero(~np.isclose(theirs, comparison.reference, rtol=RTOL, atol=ATOL))[:1]
+                missed_x.append(x[differ])  # the first x where yours.py's "agrees" fails, if any
+                missed_y.append(theirs[differ])
+                drawn.append(theirs[np.isfinite(theirs)])
+        missed_x, missed_y = (np.concatenate(v) if v else np.empty(0) for v in (missed_x, missed_y))
+        self.their_misses.set_data(missed_x, missed_y)
+        self.their_misses.set_label("yours first differs" if len(missed_x) else "_nolegend_")
+        return [v for v in drawn if v.size]
+
+
+def _at_x(comparison, x):
+    """The comparison, its line naming the x where the student's curve first differs: "at x = 0 [200]"."""
+    return replace(comparison, line=re.sub(r"at \[(\d+)\]", lambda m: f"at x = {x[int(m[1])]:.3g} [{m[1]}]",
+                                           comparison.line, count=1))
 
 
 def _short(value: float) -> str:

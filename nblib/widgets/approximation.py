@@ -156,7 +156,7 @@ class UniversalApproximation(Demo):
         for control in (self.target, self.activation, self.width):
             control.observe(lambda _change: self._retrain_soon(), "value")
         self.widget = W.VBox([W.HBox([self.target, self.activation, self.width]), self.run.widget, self.status,
-                              self.output])
+                              self.yours_line, self.output])  # yours_line: Demo's, hidden (this demo takes no yours)
         self.retrain()
 
     # -- state ---------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,6 +16,13 @@ from nblib.widgets._core import Debouncer, Demo, Run
 __all__ = ["PerceptronPlayground"]
 
 HAND_LIMIT = 5.0  # the w1, w2 and b sliders run from -HAND_LIMIT to HAND_LIMIT
+YOURS_COLOUR = "#ff7f0e"  # the student's line and mistakes
+
+
+def _trained(X, y, **settings):
+    """nblib's training as week 1's homework ``train_perceptron`` returns it: (w (D,), b, errors (E,))."""
+    fit = perceptron.train(X, y, **settings)
+    return fit.w, np.array(fit.b), fit.errors  # b as a 0-d array: yours.difference indexes it with ()
 
 
 class _History:
@@ -62,6 +71,13 @@ class PerceptronPlayground(Demo):
     start : (w0, b0)
         The initial values of the w1, w2 and b sliders, from which training starts unless
         "start from zero" is ticked. Each must lie in [-5, 5].
+    yours : {"train_perceptron": function}, optional
+        A student's ``train_perceptron(X, y, *, lr, epochs, w0, b0) -> (w, b, errors)`` (week 1's
+        homework). After each epoch k of nblib's training it is run for k epochs with the same
+        settings: its line after the chosen epoch is drawn dashed in orange over nblib's, its
+        mistakes per epoch as orange diamonds on nblib's bars, and a line says whether the two
+        trainings agree or after which epoch and where they first differ (see
+        :mod:`nblib.widgets.yours`).
 
     Notes
     -----
@@ -74,11 +90,14 @@ class PerceptronPlayground(Demo):
     act through a :class:`Debouncer`, so a slow kernel draws only where they come to rest.
     """
 
-    def __init__(self, datasets: dict, *, lr: float = 0.1, max_epochs: int = 25, start=((1.0, -0.5), 0.5)):
+    YOURS = ("train_perceptron",)
+
+    def __init__(self, datasets: dict, *, lr: float = 0.1, max_epochs: int = 25, start=((1.0, -0.5), 0.5),
+                 yours=None):
         if not datasets:
             raise ValueError("datasets must name at least one (X, y) pair")
         figure, (self.ax, self.ax_errors) = plt.subplots(1, 2, figsize=(9, 3.8))
-        super().__init__(figure)
+        super().__init__(figure, yours)
         self.datasets = datasets
         self.max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
         w_start, b_start = np.asarray(start[0], dtype=float), float(start[1])
@@ -103,6 +122,8 @@ class PerceptronPlayground(Demo):
         self.status = W.HTML()
 
         self.line, self.bars, self.shown_epoch = None, [], 0
+        self.compared = []  # the student's training against nblib's after each epoch k: compared[k - 1]
+        self.theirs = None  # the student's (w, b, errors) after the shown epoch, when usable
         self._retrain_soon = Debouncer(lambda: self.retrain())
         self._show_soon = Debouncer(self._show_if_moved)
         self._hand_soon = Debouncer(self._show_hand)
@@ -119,6 +140,7 @@ class PerceptronPlayground(Demo):
             W.HBox([self.play, self.epoch]),
             W.HBox([self.w1, self.w2, self.b, self.by_hand]),
             self.status,
+            self.yours_line,
             self.output,
         ])
         self.retrain()
@@ -141,6 +163,8 @@ class PerceptronPlayground(Demo):
         by_hand = self.by_hand.value
         w0, b0 = (np.zeros(X.shape[1]), 0.0) if self.from_zero.value and not by_hand else self.start
         self._show_soon.cancel()  # a slider position from the old training means nothing now
+        self.settings = dict(lr=self.lr.value, w0=w0, b0=b0)  # the student's training gets the same
+        self.compared = []
         history = self.history = _History(w0, b0)
         self.fit = history.fit()
         self._draw_data(X, y, w0, b0)
@@ -178,6 +202,8 @@ class PerceptronPlayground(Demo):
         else:
             self.status.value = f"<b>epoch {epoch}</b>{mistakes} &mdash; {self.outcome}"
         self.shown_epoch = epoch
+        if self.yours:
+            self._show_theirs(epoch)
         self._render()
 
     def _hand_moved(self) -> None:
@@ -217,9 +243,45 @@ class PerceptronPlayground(Demo):
                 return
             w, b = fit.w, fit.b
 
-    def _record(self, epoch_fit: perceptron.PerceptronFit, _k: int) -> None:
+    def _record(self, epoch_fit: perceptron.PerceptronFit, k: int) -> None:
         self.history.add(epoch_fit)
         self.fit = self.history.fit()
+        if self.yours:  # in the same Run step: the student's training for the k epochs so far
+            X, y = self.datasets[self.dataset.value]
+            self.compared.append(self.yours.compare("train_perceptron", _trained, X, y, epochs=k, **self.settings))
+
+    def _show_theirs(self, epoch: int) -> None:
+        """The student's line and mistakes after ``epoch`` epochs of their training, and the comparison line.
+
+        When their result after ``epoch`` epochs is unusable (e.g. their training stopped earlier than
+        nblib's, so ``errors`` is shorter), the newest usable epoch before it is drawn, and the legend says which.
+        """
+        usable = [k for k in range(min(epoch, len(self.compared)), 0, -1) if self.compared[k - 1].theirs is not None]
+        theirs = self.theirs = self.compared[usable[0] - 1].theirs if usable else None  # (w (2,), b (), errors (k,))
+        label = "your train_perceptron" + (f" (epoch {usable[0]})" if usable and usable[0] != epoch else "")
+        if label != self.their_line.get_label():
+            self.their_line.set_label(label)
+            self.ax.legend(loc="best", fontsize="small")
+        if theirs is not None and np.isfinite(theirs[0]).all() and np.isfinite(theirs[1]):
+            plots.set_boundary_line(self.their_line, theirs[0], theirs[1])
+        else:
+            self.their_line.set_data([], [])
+        errors = [] if theirs is None else theirs[2]
+        self.their_errors.set_data(np.arange(1, len(errors) + 1), errors)
+        counted = np.asarray(errors)[np.isfinite(errors)]
+        if counted.size:  # the student's counts may run above nblib's bars
+            self.ax_errors.set_ylim(top=max(self.ax_errors.get_ylim()[1], counted.max() + 0.5))
+        self._say(*self._first_difference())
+
+    def _first_difference(self) -> tuple:
+        """The comparison after the first epoch where the student's training differs, else the newest one."""
+        for k, mine in enumerate(self.compared, 1):
+            if not mine.agrees:
+                if mine.theirs is None and k == 1:  # raised, not written yet or unusable from the start
+                    return (mine,)
+                rest = mine.line.removeprefix("your train_perceptron ")
+                return (replace(mine, line=f"your train_perceptron after epoch {k}: {rest}"),)
+        return tuple(self.compared[-1:])
 
     def _follow(self, epoch: int) -> None:
         """Show ``epoch`` and move the epoch slider there, its range ending at the newest epoch."""
@@ -254,13 +316,22 @@ class PerceptronPlayground(Demo):
         self.line = plots.boundary_line(w0, b0, ax=self.ax)
         self.crosses = self.ax.scatter([], [], marker="x", s=60, color="black", linewidth=1.5,
                                        label="misclassified", zorder=4)
+        self.their_line, = self.ax.plot([], [], "--", color=YOURS_COLOUR, linewidth=2, zorder=3,
+                                        label="your train_perceptron" if self.yours else "_nolegend_")
+        if self.yours:
+            self.ax.legend(loc="best", fontsize="small")
         self._draw_errors()
         self.figure.tight_layout()
 
     def _draw_errors(self) -> None:
         ax, errors = self.ax_errors, self.fit.errors
         ax.clear()
-        self.bars = ax.bar(np.arange(1, len(errors) + 1), errors, color="#d62728")
+        self.bars = ax.bar(np.arange(1, len(errors) + 1), errors, color="#d62728",
+                           label="nblib's" if self.yours else "_nolegend_")
+        self.their_errors, = ax.plot([], [], "D", color=YOURS_COLOUR, markersize=6, zorder=3,
+                                     label="yours" if self.yours else "_nolegend_")
+        if self.yours:
+            ax.legend(loc="upper right", fontsize="small")
         ax.set_xlabel("epoch")
         ax.set_ylabel("mistakes (updates)")
         ax.set_title("Mistakes per epoch")

@@ -135,14 +135,168 @@ class Homework:
         return json.loads(self.notebook.kernel(f"d = _demo({demo!r}); print(json.dumps({expression}))"))
 
 
-# -- week 1: --------------------------------------------------------------------------------------
-
-# (week 1's test goes here)
+# -- week 1: the perceptron playground trained by the student's train_perceptron ----------------
 
 
-# -- week 2: --------------------------------------------------------------------------------------
+def rosenblatt(X, y, *, lr, epochs, w0, b0):
+    """The perceptron rule written out here: y_hat = [x . w + b >= 0]; w += lr (t - y_hat) x; b += lr (t - y_hat).
 
-# (week 2's test goes here)
+    One example at a time, in order; stops after the first epoch without an update. Returns (w, b, errors).
+    """
+    w, b, errors = np.array(w0, dtype=float), float(b0), []
+    for _ in range(epochs):
+        updates = 0
+        for x, t in zip(X, y):
+            step = t - int(x @ w + b >= 0)
+            if step:
+                w, b, updates = w + lr * step * x, b + lr * step, updates + 1
+        errors.append(updates)
+        if updates == 0:
+            break
+    return w, b, errors
+
+
+# The demos of earlier runs of a cell stay alive (their widgets hold them), and ids are addresses, not ages
+# (LAST_DEMO's newest by id may be an older one): mark the old ones before each run, read the one left unmarked.
+def mark_old(hw: Homework, demo: str) -> None:
+    hw.notebook.kernel(f"for _o in gc.get_objects():\n    if type(_o).__name__ == {demo!r}:\n"
+                       "        _o._old_for_the_test = True")
+
+
+def newest(hw: Homework, demo: str, expression: str):
+    """``expression`` evaluated on the demo ``d`` of class ``demo`` that the cell's newest run made, as JSON."""
+    return json.loads(hw.notebook.kernel(
+        f"d, = [o for o in gc.get_objects() if type(o).__name__ == {demo!r} "
+        f"and not hasattr(o, '_old_for_the_test')]\nprint(json.dumps({expression}))"))
+
+
+def playground(hw: Homework, expression: str):
+    return newest(hw, "PerceptronPlayground", expression)
+
+
+def trained(hw: Homework) -> None:
+    """Wait until the newest playground's training (a background Run) is over."""
+    deadline = time.monotonic() + 60
+    while playground(hw, "d.run.running"):
+        assert time.monotonic() < deadline, "the playground still trains after 60 s"
+        time.sleep(0.2)
+
+
+def test_week01_perceptron_playground_trains_the_students_train_perceptron(page, lab):
+    from nblib import data
+
+    path = "week01_perceptron/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_train_perceptron", needs=("setup", "train_perceptron"))
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+
+    # Untouched: the stub raises NotImplementedError; the demo says so and trains nblib's alone.
+    hw.run()
+    trained(hw)
+    assert "not written yet" in hw.line("not written yet")
+    assert playground(hw, "[d.theirs is None, len(d.fit.errors) > 0]") == [True, True]
+    hw.shot("not-written")
+
+    # The solution's rule: the student's line and mistakes are those of the rule run here, with the page's settings.
+    hw.solve("train_perceptron")
+    mark_old(hw, "PerceptronPlayground")
+    hw.run()
+    trained(hw)
+    assert "agrees with nblib's" in hw.line("agrees")
+    assert root.locator(".widget-dropdown select").input_value() == "separable"
+    assert not root.locator(".widget-checkbox", has_text="start from zero weights").locator("input").is_checked()
+    lr = 10 ** handle_value(labelled(root, ".widget-slider", "learning rate"))   # a log slider shows the exponent
+    w0 = [handle_value(labelled(root, ".widget-slider", name)) for name in ("w1", "w2")]
+    b0 = handle_value(labelled(root, ".widget-slider", "b"))
+    epochs = int(handle_value(labelled(root, ".widget-slider", "epoch")))
+    assert (lr, w0, b0) == (pytest.approx(0.1), [1.0, -0.5], 0.5) and epochs > 1
+    X, y = data.linearly_separable(40, margin=0.15, seed=4)                      # the cell's "separable"
+    w, b, errors = rosenblatt(X, y, lr=lr, epochs=epochs, w0=w0, b0=b0)
+    assert errors[-1] == 0 and len(errors) == epochs, "the playground shows the epoch training converged in"
+    theirs = playground(hw, "[d.theirs[0].tolist(), float(d.theirs[1]), d.theirs[2].tolist(), "
+                                "d.their_line.get_xydata().tolist(), d.their_errors.get_xydata().tolist()]")
+    assert theirs[:3] == [pytest.approx(w, rel=1e-12), pytest.approx(b, rel=1e-12), errors]
+    assert np.array(theirs[3]) @ w + b == pytest.approx(np.zeros(2), abs=1e-9)   # their drawn line is w . x + b = 0
+    assert theirs[4] == [[k, e] for k, e in enumerate(errors, 1)]
+    hw.shot("solution")
+
+    # A planted rule that leaves the learning rate out: the first epoch's weights already differ.
+    hw.notebook.kernel(
+        "def train_perceptron(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):\n"
+        "    w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=float)\n"
+        "    b, errors = float(b0), []\n"
+        "    for _ in range(epochs):\n"
+        "        errors.append(0)\n"
+        "        for x, t in zip(X, y):\n"
+        "            delta = t - (1 if x @ w + b >= 0 else 0)\n"
+        "            w, b = w + delta * x, b + delta   # no lr\n"
+        "            errors[-1] += abs(delta)\n"
+        "        if errors[-1] == 0:\n"
+        "            break\n"
+        "    return w, b, errors")
+    mark_old(hw, "PerceptronPlayground")
+    run_cell(hw.notebook, hw.demo)
+    trained(hw)
+    right, _, _ = rosenblatt(X, y, lr=lr, epochs=1, w0=w0, b0=b0)
+    wrong, _, _ = rosenblatt(X, y, lr=1.0, epochs=1, w0=w0, b0=b0)
+    text = hw.line("differs")
+    assert (f"your train_perceptron after epoch 1: (output 1 of 3) first differs at [0]: {wrong[0]:.4g} "
+            f"against nblib's {right[0]:.4g}") in text, text
+    assert playground(hw, "d.fit.w.tolist()") == pytest.approx(w, rel=1e-12)  # nblib's unchanged
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-no-learning-rate")
+
+
+# -- week 2: the activation explorer drawing the student's activations and derivatives ----------
+
+
+def test_week02_activation_explorer_draws_the_students_activations_and_derivatives(page, lab):
+    path = "week02_activations_forward/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_activations", needs=("setup", "activations", "derivatives"))
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+
+    # Untouched: every stub raises NotImplementedError; the demo says so and draws nblib's curves alone.
+    hw.run()
+    assert "your sigmoid is not written yet" in hw.line("not written yet")
+    assert newest(hw, "ActivationExplorer", "[t is None for t in d.theirs]") == [True, True]
+    hw.shot("not-written")
+
+    # The solution's functions: the orange curves are sigma(x) and sigma(x) (1 - sigma(x)) on the plotted x.
+    hw.solve("activations", "derivatives")
+    mark_old(hw, "ActivationExplorer")
+    hw.run()
+    text = hw.line("sigmoid_derivative agrees")
+    assert "your sigmoid agrees with nblib's" in text and "your sigmoid_derivative agrees with nblib's" in text, text
+    assert labelled(root, ".widget-dropdown", "activation").locator("select").input_value() == "sigmoid"
+    assert root.locator(".widget-checkbox", has_text="show derivative").locator("input").is_checked()
+    x_range = labelled(root, ".widget-slider", "x range")
+    low, high = handle_value(x_range, 0), handle_value(x_range, 1)
+    assert (low, high) == (-6.0, 6.0)
+    x = np.union1d(np.linspace(low, high, 401), [0.0])          # 401 points (the default), and 0
+    s = 1 / (1 + np.exp(-x))
+    drawn = newest(hw, "ActivationExplorer", "[d.their_line.get_xdata().tolist(), d.theirs[0].tolist(), "
+                                             "d.theirs[1].tolist(), d.their_derivative_line.get_ydata().tolist()]")
+    assert drawn[0] == pytest.approx(x, abs=1e-12)
+    assert drawn[1] == pytest.approx(s, rel=1e-12) and drawn[2] == pytest.approx(s * (1 - s), rel=1e-12)
+    assert drawn[3] == drawn[2]
+    hw.shot("solution")
+
+    # Planted mistakes students make: sigma' written as sigma itself, and ReLU's derivative 1 at z = 0.
+    hw.notebook.kernel("def sigmoid_derivative(z):\n    return sigmoid(z)\n"
+                       "def relu_derivative(z):\n    return np.where(z >= 0, 1.0, 0.0)")
+    mark_old(hw, "ActivationExplorer")
+    run_cell(hw.notebook, hw.demo)
+    text = hw.line("differs")
+    s6 = 1 / (1 + np.exp(6.0))                                # sigma(-6); nblib's sigma'(-6) = s6 (1 - s6)
+    assert (f"your sigmoid_derivative first differs at x = -6 [0]: {s6:.4g} against nblib's "
+            f"{s6 * (1 - s6):.4g}") in text, text
+    hw.shot("planted-sigmoid-derivative")
+    labelled(root, ".widget-dropdown", "activation").locator("select").select_option(label="relu")
+    zero = int(np.flatnonzero(x == 0.0)[0])                   # linspace(-6, 6, 401) holds 0 at index 200
+    text = hw.line("relu_derivative first differs")
+    assert f"your relu_derivative first differs at x = 0 [{zero}]: 1 against nblib's 0" in text, text
+    assert newest(hw, "ActivationExplorer", "d.their_misses.get_xydata().tolist()") == [[0.0, 1.0]]
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-relu-derivative")
 
 
 # -- week 3: the softmax explorer through the student's softmax ---------------------------------

@@ -293,3 +293,173 @@ def test_playground_in_a_loop_draws_quick_hand_moves_once(slow_drawing):
         assert f"{misclassified(X, y, [0.0, -0.5], 0.5).sum()} of {len(y)} points" in pg.status.value
 
     in_a_loop(test)
+
+
+# -- PerceptronPlayground(yours=...): a student's train_perceptron beside nblib's (issue 23) ---------
+
+
+YOURS_COLOUR = "#ff7f0e"
+
+
+def rosenblatt(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):
+    """The rule written out here, as the homework asks: (w, b, errors), one example at a time.
+
+    For each (x, t): y_hat = 1 if x . w + b >= 0 else 0; w += lr (t - y_hat) x; b += lr (t - y_hat);
+    stop after the first epoch without an update.
+    """
+    w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=float)
+    b, errors = float(b0), []
+    for _ in range(epochs):
+        updates = 0
+        for x, t in zip(X, y):
+            step = t - int(x @ w + b >= 0)
+            if step:
+                w, b, updates = w + lr * step * x, b + lr * step, updates + 1
+        errors.append(updates)
+        if updates == 0:
+            break
+    return w, b, errors
+
+
+def with_labels_pm1(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):
+    """The same rule written another way: labels in {-1, +1}, an update on a wrong sign, a while loop."""
+    w = np.zeros(X.shape[1]) if w0 is None else np.asarray(w0, dtype=float).copy()
+    b, errors, s = float(b0), [], 2 * np.asarray(y) - 1  # s = +1 for class 1, -1 for class 0
+    while len(errors) < epochs and (not errors or errors[-1]):
+        wrong = 0
+        for x, s_i in zip(X, s):
+            predicted = 1 if x @ w + b >= 0 else -1
+            if predicted != s_i:  # t - y_hat = (s - predicted) / 2 = s
+                w, b, wrong = w + lr * s_i * x, b + lr * s_i, wrong + 1
+        errors.append(wrong)
+    return w, b, np.array(errors)
+
+
+def hooked(train, **kwargs):
+    return PerceptronPlayground(datasets(), lr=0.5, max_epochs=15, yours={"train_perceptron": train}, **kwargs)
+
+
+def line_text(pg):
+    return pg.yours_line.value.replace("&#x27;", "'")
+
+
+def test_yours_a_right_rule_written_another_way_agrees_and_draws_its_line_and_mistakes():
+    pg = hooked(with_labels_pm1)
+    X, y = pg.datasets["separable"]
+    w, b, errors = rosenblatt(X, y, lr=0.5, epochs=15, w0=[1.0, -0.5], b0=0.5)
+    assert "agrees with nblib's" in line_text(pg) and pg.yours_line.layout.display == "flex"
+    assert len(pg.compared) == len(errors) == pg.epoch.value and all(c.agrees for c in pg.compared)
+    np.testing.assert_allclose(pg.their_line.get_xydata() @ w + b, 0.0, atol=1e-9)  # on the test's own line
+    np.testing.assert_array_equal(pg.their_errors.get_xydata(), np.c_[np.arange(1, len(errors) + 1), errors])
+    for epoch in (1, 2):  # the epoch slider moves their line too: k epochs of the rule
+        pg.epoch.value = epoch
+        w_k, b_k, errors_k = rosenblatt(X, y, lr=0.5, epochs=epoch, w0=[1.0, -0.5], b0=0.5)
+        np.testing.assert_allclose(pg.their_line.get_xydata() @ w_k + b_k, 0.0, atol=1e-9)
+        assert pg.their_errors.get_xydata()[:, 1].tolist() == errors_k
+    assert "your train_perceptron" in [t.get_text() for t in pg.ax.get_legend().get_texts()]
+
+
+def test_yours_a_rule_without_the_learning_rate_says_after_which_epoch_and_where_it_first_differs():
+    def without_lr(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):
+        return rosenblatt(X, y, lr=1.0, epochs=epochs, w0=w0, b0=b0)
+
+    pg = hooked(without_lr)
+    X, y = pg.datasets["separable"]
+    w_right, _, _ = rosenblatt(X, y, lr=0.5, epochs=1, w0=[1.0, -0.5], b0=0.5)
+    w_wrong, b_wrong, _ = rosenblatt(X, y, lr=1.0, epochs=1, w0=[1.0, -0.5], b0=0.5)
+    assert w_right[0] != w_wrong[0]  # both start at w1 = 1: the first epoch's updates differ by lr
+    assert (f"your train_perceptron after epoch 1: (output 1 of 3) first differs at [0]: {w_wrong[0]:.4g} "
+            f"against nblib's {w_right[0]:.4g}") in line_text(pg), line_text(pg)
+    pg.epoch.value = 1
+    np.testing.assert_allclose(pg.their_line.get_xydata() @ w_wrong + b_wrong, 0.0, atol=1e-9)
+    assert pg.their_line.get_label() == "your train_perceptron"
+    w_all, b_all, errors_all = rosenblatt(X, y, lr=1.0, epochs=15, w0=[1.0, -0.5], b0=0.5)
+    nblib_epochs = len(pg.fit.errors)
+    assert len(errors_all) < nblib_epochs  # theirs stops first: after nblib's last epoch their errors are shorter
+    pg.epoch.value = nblib_epochs  # so their newest usable epoch is drawn, and named
+    assert pg.their_line.get_label() == f"your train_perceptron (epoch {len(errors_all)})"
+    np.testing.assert_allclose(pg.their_line.get_xydata() @ w_all + b_all, 0.0, atol=1e-9)
+    assert pg.their_errors.get_xydata()[:, 1].tolist() == errors_all
+    pg.lr.value = 1.0  # at lr = 1 the rule without lr is the rule
+    assert "agrees with nblib's" in line_text(pg)
+
+
+def test_yours_a_strict_step_agrees_until_a_point_lies_on_the_line():
+    def strict_step(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):  # y_hat = 1 only where z > 0
+        w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=float)
+        b, errors = float(b0), []
+        for _ in range(epochs):
+            errors.append(0)
+            for x, t in zip(X, y):
+                step = t - int(x @ w + b > 0)
+                w, b, errors[-1] = w + lr * step * x, b + lr * step, errors[-1] + abs(step)
+            if errors[-1] == 0:
+                break
+        return w, b, errors
+
+    pg = hooked(strict_step)
+    assert "agrees" in line_text(pg)  # no z = 0 on these points from these weights
+    pg.dataset.value, pg.from_zero.value = "XOR", True  # from zero weights, z = 0 at (0, 0)
+    # XOR, lr = 0.5, from w = (0, 0), b = 0, by hand. nblib (1 where z >= 0):
+    #   (0,0) t=0: z=0 -> 1, w=(0,0) b=-0.5;  (0,1) t=1: z=-0.5 -> 0, w=(0,0.5) b=0;
+    #   (1,0) t=1: z=0 -> 1;  (1,1) t=0: z=0.5 -> 1, w=(-0.5,0) b=-0.5.
+    # The strict step: (0,0): z=0 -> 0, right;  (0,1): z=0 -> 0, w=(0,0.5) b=0.5;  (1,0): z=0.5 -> 1;
+    #   (1,1) t=0: z=1 -> 1, w=(-0.5,0) b=0.  Same w, b = 0 against -0.5.
+    assert "your train_perceptron after epoch 1: (output 2 of 3) first differs: 0 against nblib's -0.5" in line_text(pg), \
+        line_text(pg)
+
+
+def test_yours_an_unfinished_rule_is_not_written_yet_and_nblibs_is_drawn_alone():
+    def train_perceptron(X, y, *, lr=1.0, epochs=100, w0=None, b0=0.0):
+        raise NotImplementedError("replace this line with your code")
+
+    pg = hooked(train_perceptron)
+    expected = perceptron.train(*pg.datasets["separable"], lr=0.5, epochs=15, w0=[1.0, -0.5], b0=0.5)
+    assert "your train_perceptron is not written yet (it raises NotImplementedError)" in line_text(pg)
+    np.testing.assert_array_equal(pg.fit.weights, expected.weights)
+    assert_line_is(pg, expected.w, expected.b)
+    assert len(pg.their_line.get_xydata()) == 0 and len(pg.their_errors.get_xydata()) == 0
+
+
+@pytest.mark.parametrize("train, said", [
+    (lambda X, y, **kw: X[len(X)], "raised IndexError: index 40 is out of bounds"),
+    (lambda X, y, **kw: rosenblatt(X, y, **kw)[:2], "returned a tuple of 2; nblib's returns 3 values"),
+    (lambda X, y, **kw: (np.zeros(3), 0.0, [1]), "(output 1 of 3) returned shape (3,); nblib's has shape (2,)"),
+    (lambda X, y, **kw: None, "returned a NoneType; nblib's returns 3 values"),
+], ids=["raises", "two-values", "wrong-shape", "none"])
+def test_yours_a_rule_that_fails_is_described_and_nblibs_still_drawn(train, said):
+    pg = hooked(train)
+    assert said in line_text(pg), line_text(pg)
+    assert len(pg.their_line.get_xydata()) == 0 and pg.fit.converged
+    assert_line_is(pg, pg.fit.w, pg.fit.b)
+
+
+def test_without_yours_nothing_changes(playground):
+    assert playground.yours_line.layout.display == "none" and playground.yours_line.value == ""
+    assert playground.compared == [] and len(playground.their_line.get_xydata()) == 0
+    for ax in (playground.ax, playground.ax_errors):
+        legend = ax.get_legend()
+        labels = [] if legend is None else [t.get_text() for t in legend.get_texts()]
+        assert not [label for label in labels if "your" in label], labels
+        assert not [h for h in ([] if legend is None else legend.legend_handles)
+                    if getattr(h, "get_color", lambda: None)() == YOURS_COLOUR]
+    with pytest.raises(ValueError, match="can show your train_perceptron, not 'train'"):
+        PerceptronPlayground(datasets(), yours={"train": rosenblatt})
+
+
+def test_yours_in_a_loop_runs_the_students_training_in_the_run_steps(slow_steps):
+    slow_steps(0.005)
+    calls = []
+
+    def counting(X, y, **kwargs):
+        calls.append(kwargs["epochs"])
+        return rosenblatt(X, y, **kwargs)
+
+    async def test():
+        pg = hooked(counting)
+        assert calls == []  # the first epoch is a step of the background run, not of the constructor
+        await until(lambda: not pg.run.running)
+        assert calls == list(range(1, len(pg.fit.errors) + 1))  # after epoch k: their k epochs, once
+        assert "agrees" in line_text(pg)
+
+    in_a_loop(test)
