@@ -171,9 +171,91 @@ def test_week03_softmax_explorer_shows_the_students_softmax(page, lab):
     hw.shot("planted-no-shift")
 
 
-# -- week 4: --------------------------------------------------------------------------------------
+# -- week 4: the training curve through the student's train ----------------------------------------
 
-# (week 4's test goes here)
+# The demos made from here on, in order, so that a test finds the one its cell made last (several of a
+# class stay alive: each run of the cell makes a new one, and the page keeps the old one's widgets).
+TRACK_DEMOS = """
+import nblib.widgets._core as _core
+_made, _demo_init = [], _core.Demo.__init__
+def _tracked_init(self, *args, **kwargs):
+    _made.append(self)
+    _demo_init(self, *args, **kwargs)
+_core.Demo.__init__ = _tracked_init
+"""
+
+
+def newest(hw: Homework, demo: str, expression: str):
+    """``expression`` evaluated on the demo ``d`` of class ``demo`` made last, as JSON."""
+    return json.loads(hw.notebook.kernel(f"d = [o for o in _made if type(o).__name__ == {demo!r}][-1]; "
+                                         f"print(json.dumps({expression}))"))
+
+
+WEEK04_NEEDS = ("dense_backward", "activation_backward", "softmax_cross_entropy_backward", "mlp_backward",
+                "sgd_train_step", "train")
+
+# A train students write: the epoch's loss as the plain mean of its batch losses (right only when every
+# batch has batch_size examples).
+PLAIN_MEAN_TRAIN = """
+def train(X, y, *, hidden=64, epochs=20, batch_size=32, lr=0.1, rng):
+    rng = np.random.default_rng(rng)
+    n, d = X.shape
+    sizes = [d, hidden, int(y.max()) + 1]
+    weights = [rng.uniform(-np.sqrt(6 / (i + o)), np.sqrt(6 / (i + o)), size=(i, o)) for i, o in zip(sizes[:-1], sizes[1:])]
+    biases = [np.zeros(o) for o in sizes[1:]]
+    curve = []
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        batch_losses = []
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            loss, weights, biases = sgd_train_step(X[rows], y[rows], weights, biases, lr=lr)
+            batch_losses.append(loss)
+        curve.append(np.mean(batch_losses))
+    return weights, biases, curve
+"""
+
+
+def test_week04_training_curve_shows_the_students_train(page, lab):
+    from nblib import data
+    from tests.nblib.widgets.test_progress import numpy_train  # week 4's loop, written out with numpy
+
+    path = "week04_backprop/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_train", needs=("setup", *WEEK04_NEEDS))
+    hw.notebook.kernel(TRACK_DEMOS)
+    hw.run()
+    assert "not written yet" in hw.line("not written yet")
+    assert newest(hw, "TrainingCurve", "d.theirs is None") is True
+    hw.shot("not-written")
+
+    # The solution's functions: the diamonds are the losses of the settings the page shows.
+    hw.solve(*WEEK04_NEEDS)
+    hw.run()
+    assert "agrees with nblib's" in hw.line("agrees")
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    lr = round(handle_value(labelled(root, ".widget-slider", "learning rate lr")), 2)  # steps of 0.01
+    batch_size = int(handle_value(labelled(root, ".widget-slider", "batch size")))
+    epochs = int(handle_value(labelled(root, ".widget-slider", "epochs")))
+    assert (lr, batch_size, epochs) == (0.3, 32, 20)
+    iris = data.iris()
+    settings = dict(hidden=16, epochs=epochs, lr=lr, rng=0)
+    right = numpy_train(iris.X_train, iris.y_train, batch_size=batch_size, **settings)[2]
+    assert newest(hw, "TrainingCurve", "d.theirs.tolist()") == pytest.approx(right, rel=1e-9)
+    hw.shot("solution")
+
+    # A planted train whose epoch loss is the plain mean of the batch losses: it differs from the first
+    # epoch with a last batch of 16, and agrees once the batch size divides the 112 irises.
+    hw.notebook.kernel(PLAIN_MEAN_TRAIN)
+    run_cell(hw.notebook, hw.demo)
+    wrong = numpy_train(iris.X_train, iris.y_train, batch_size=batch_size, mean="plain", **settings)[2]
+    text = hw.line("differs")
+    assert f"(output 3 of 3) first differs at [0]: {wrong[0]:.4g} against nblib's {right[0]:.4g}" in text, text
+    assert newest(hw, "TrainingCurve", "d.losses.tolist()") == pytest.approx(right, rel=1e-9)
+    hw.shot("planted-plain-mean")
+    press(labelled(root, ".widget-slider", "batch size"), "ArrowLeft", 4)
+    assert handle_value(labelled(root, ".widget-slider", "batch size")) == 28
+    assert "agrees" in hw.line("agrees")
+    assert cell_errors(hw.notebook, hw.demo) == []
 
 
 # -- week 5: --------------------------------------------------------------------------------------
