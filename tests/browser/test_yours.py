@@ -258,9 +258,77 @@ def test_week04_training_curve_shows_the_students_train(page, lab):
     assert cell_errors(hw.notebook, hw.demo) == []
 
 
-# -- week 5: --------------------------------------------------------------------------------------
+# -- week 5: the optimizer race with the student's update rules -------------------------------------
 
-# (week 5's test goes here)
+WEEK05_RULES = ("momentum_step", "nesterov_step", "rmsprop_step", "adam_step")
+
+# An Adam students write: the running means without the bias correction (no division by 1 - beta^t).
+NO_BIAS_CORRECTION_ADAM = """
+def adam_step(w, g, m, v, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-7):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return w - lr * m / (np.sqrt(v) + eps), m, v
+"""
+
+
+def bowl_paths(lr, beta, beta2, steps, eps=1e-7):
+    """The four racers on the bowl f = (x² + 10 y²) / 2 from (-4.5, 1.5), Keras's updates written out here."""
+    paths = {}
+    for racer in ("momentum", "Nesterov", "RMSprop", "Adam"):
+        w, a, b = np.array([-4.5, 1.5]), np.zeros(2), np.zeros(2)   # a: velocity, s or m; b: Adam's v
+        path = [w]
+        for t in range(1, steps + 1):
+            g = np.array([1.0, 10.0]) * w                               # grad f = (x, 10 y)
+            if racer in ("momentum", "Nesterov"):
+                a = beta * a - lr * g
+                w = w + a if racer == "momentum" else w + beta * a - lr * g
+            elif racer == "RMSprop":
+                a = beta2 * a + (1 - beta2) * g**2
+                w = w - lr * g / np.sqrt(a + eps)
+            else:
+                a, b = beta * a + (1 - beta) * g, beta2 * b + (1 - beta2) * g**2
+                w = w - lr * np.sqrt(1 - beta2**t) / (1 - beta**t) * a / (np.sqrt(b) + eps)
+            path.append(w)
+        paths[racer] = np.array(path)
+    return paths
+
+
+def test_week05_optimizer_race_races_the_students_rules(page, lab):
+    path = "week05_optimizers/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_update_rules", needs=("setup", *WEEK05_RULES))
+    hw.notebook.kernel(TRACK_DEMOS)
+    hw.run()
+    text = hw.line("not written yet")
+    assert text.count("not written yet") == 4, text
+    assert newest(hw, "OptimizerRace", "[p is None for p in d.their_paths.values()]") == [True] * 4
+    hw.shot("not-written")
+
+    # The solution's rules: each dashed path is the one the controls' settings give, recomputed here.
+    hw.solve(*WEEK05_RULES)
+    hw.run()
+    text = hw.line("agrees")
+    assert text.count("agrees with nblib's") == 4, text
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    lr = 10 ** handle_value(labelled(root, ".widget-slider", "learning rate lr"))  # a log slider: 10^(-1.7)
+    beta = round(handle_value(labelled(root, ".widget-slider", "beta (momentum, Adam β1)")), 2)      # steps of 0.01
+    beta2 = round(handle_value(labelled(root, ".widget-slider", "beta2 (RMSprop ρ, Adam β2)")), 3)  # steps of 0.001
+    steps = int(handle_value(labelled(root, ".widget-slider", "steps")))
+    assert (lr, beta, beta2, steps) == (pytest.approx(0.02, rel=0.01), 0.9, 0.999, 150)
+    drawn = newest(hw, "OptimizerRace", "{r: p.tolist() for r, p in d.their_paths.items()}")
+    for racer, expected in bowl_paths(lr, beta, beta2, steps).items():
+        assert np.array(drawn[racer]) == pytest.approx(expected, rel=1e-9, abs=1e-12), racer
+    hw.shot("solution")
+
+    # A planted Adam without the bias correction: its first step is lr * 0.1 / sqrt(0.001), not lr.
+    hw.notebook.kernel(NO_BIAS_CORRECTION_ADAM)
+    run_cell(hw.notebook, hw.demo)
+    theirs = -4.5 + lr * 0.1 * 4.5 / (np.sqrt(0.001) * 4.5 + 1e-7)     # x after step 1, g_x = -4.5
+    nblibs = bowl_paths(lr, beta, beta2, 1)["Adam"][1, 0]
+    text = hw.line("differs")
+    assert f"your adam_step first differs at [1, 0]: {theirs:.4g} against nblib's {nblibs:.4g}" in text, text
+    assert text.count("agrees with nblib's") == 3, text
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-no-bias-correction")
 
 
 # -- week 6: --------------------------------------------------------------------------------------
