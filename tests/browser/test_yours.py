@@ -331,9 +331,81 @@ def test_week05_optimizer_race_races_the_students_rules(page, lab):
     hw.shot("planted-no-bias-correction")
 
 
-# -- week 6: --------------------------------------------------------------------------------------
+# -- week 6: the initialization explorer through the student's initializers --------------------------
 
-# (week 6's test goes here)
+# A He initialization students write: LeCun's variance 1 / fan_in, the factor 2 forgotten.
+NO_FACTOR_2_HE = """
+def he_normal(shape, *, rng):
+    rng = np.random.default_rng(rng)
+    fan_in, _ = fans(shape)
+    z = rng.standard_normal(size=shape)
+    outside = np.abs(z) > 2
+    while outside.any():
+        z[outside] = rng.standard_normal(size=int(outside.sum()))
+        outside = np.abs(z) > 2
+    return np.sqrt(1 / fan_in) / 0.87962566103423978 * z
+"""
+
+
+def he_relu_stack(depth, width, batch, seed=0):
+    """The explorer's stack written out with Keras's HeNormal: (W_1, the std of each ReLU layer's output)."""
+    rng = np.random.default_rng(seed)
+    h, stds, first = rng.standard_normal((batch, width)), [], None
+    for _ in range(depth):
+        z = rng.standard_normal((width, width))
+        while (np.abs(z) > 2).any():                                   # redraw the tails beyond ±2
+            z[np.abs(z) > 2] = rng.standard_normal(int((np.abs(z) > 2).sum()))
+        W = np.sqrt(2 / width) / 0.87962566103423978 * z               # Var(W) = 2 / fan_in
+        first = W if first is None else first
+        h = np.maximum(h @ W, 0.0)                                     # (N, W) @ (W, W) -> (N, W)
+        stds.append(h.std())
+    return first, np.array(stds)
+
+
+def finished(hw: Homework) -> None:
+    """Wait until the newest explorer's Run has been through every layer (it runs in the background)."""
+    deadline = time.monotonic() + 60
+    while not newest(hw, "InitExplorer", "len(d.stats) == d.computed['depth'] and not d.run.running"):
+        assert time.monotonic() < deadline, "the explorer's forward pass did not finish"
+        time.sleep(0.3)
+
+
+def test_week06_init_explorer_draws_the_students_initializers(page, lab):
+    path = "week06_training_deep/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_initializers", needs=("setup", "he_normal", "glorot_uniform"))
+    hw.notebook.kernel(TRACK_DEMOS)
+    hw.run()
+    assert "not written yet" in hw.line("not written yet")
+    finished(hw)
+    assert newest(hw, "InitExplorer", "bool(np.isnan(d.their_stds).all())") is True
+    hw.shot("not-written")
+
+    # The solution's initializers: the diamonds are the spread of the stack the controls describe.
+    hw.solve("he_normal", "glorot_uniform")
+    hw.run()
+    assert "agrees with nblib's" in hw.line("your he_normal agrees")
+    finished(hw)
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    depth = int(handle_value(labelled(root, ".widget-slider", "depth (layers)")))
+    chosen = [labelled(root, ".widget-dropdown", label).locator("select").input_value()
+              for label in ("initializer", "activation")]
+    assert (depth, chosen) == (20, ["he_normal", "relu"])
+    W1, stds = he_relu_stack(depth, width=128, batch=128)               # the cell's width and batch
+    assert newest(hw, "InitExplorer", "d.their_stds.tolist()") == pytest.approx(stds, rel=1e-9)
+    hw.shot("solution")
+
+    # A planted He without its factor 2: every weight is nblib's / sqrt(2), and the spread falls layer by layer.
+    hw.notebook.kernel(NO_FACTOR_2_HE)
+    run_cell(hw.notebook, hw.demo)
+    text = hw.line("differs")
+    assert f"your he_normal first differs at [0, 0]: {W1[0, 0] / np.sqrt(2):.4g} against nblib's {W1[0, 0]:.4g}" in text, text
+    finished(hw)
+    their = newest(hw, "InitExplorer", "d.their_stds.tolist()")
+    assert their[-1] < 0.1 * stds[-1], their
+    hw.shot("planted-no-factor-2")
+    labelled(root, ".widget-dropdown", "initializer").locator("select").select_option("glorot_uniform")
+    assert "your glorot_uniform agrees" in hw.line("glorot_uniform agrees")
+    assert cell_errors(hw.notebook, hw.demo) == []
 
 
 # -- week 7: --------------------------------------------------------------------------------------
