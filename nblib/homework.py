@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nblib import activations, data, losses, mlp, perceptron, recurrent
+from nblib import activations, data, init, layers, losses, mlp, optim, perceptron, recurrent, training
 from nblib._reference import reference
 from nblib._validation import as_float_array, as_matrix, check_same_shape
 from nblib.layers import ActivationCache, DenseCache, activation_backward as _activation_backward
@@ -26,7 +26,7 @@ __all__ = [
     "train_perceptron",                                                    # week 1
     "sigmoid", "relu", "leaky_relu", "elu", "softplus",                    # week 2
     "softmax", "categorical_cross_entropy",                                # week 3
-    "dense_backward", "activation_backward", "sgd_train_step",            # week 4
+    "dense_backward", "activation_backward", "sgd_train_step", "train",   # week 4
     "rnn_step", "rnn_forward", "rnn_backward", "lstm_bias", "lstm_step",   # week 8
     "lstm_forward", "memory_task",
 ]
@@ -212,6 +212,48 @@ def sgd_train_step(X, y, weights, biases, *, lr: float, activation: str = "relu"
     new_weights = [np.asarray(W, dtype=float) - lr * dW for W, dW in zip(weights, dweights)]
     new_biases = [np.asarray(b, dtype=float) - lr * db for b, db in zip(biases, dbiases)]
     return loss, new_weights, new_biases
+
+
+@reference
+def train(X, y, *, hidden=64, epochs=20, batch_size=32, lr=0.1, rng):
+    """Train a one-hidden-layer ReLU network with mini-batch SGD, as the week-4 homework's ``train``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+    y : array_like of int, shape (N,)
+        Labels in [0, C), C = y.max() + 1.
+    hidden, epochs, batch_size : int
+    lr : float
+    rng : np.random.Generator or int
+        Draws W_1 (D, hidden) then W_2 (hidden, C) from Glorot's uniform range, then a new
+        order of the examples each epoch (:func:`nblib.training.fit`).
+
+    Returns
+    -------
+    weights : [W_1 (D, hidden), W_2 (hidden, C)]
+    biases : [b_1 (hidden,), b_2 (C,)]
+    losses : list of float
+        Each epoch's mean loss over its examples: sum(batch loss * batch size) / N.
+
+    Example
+    -------
+    >>> X, y = data.iris().X_train, data.iris().y_train          # (112, 4), 3 classes
+    >>> weights, biases, losses = train(X, y, hidden=8, epochs=3, rng=0)
+    >>> [W.shape for W in weights], len(losses)
+    ([(4, 8), (8, 3)], 3)
+    """
+    rng = np.random.default_rng(rng)
+    X, y = as_matrix(X, "X"), np.asarray(y)
+    sizes = [X.shape[1], hidden, int(y.max()) + 1]
+    weights = [init.glorot_uniform((d, m), rng=rng) for d, m in zip(sizes[:-1], sizes[1:])]  # W_1, then W_2
+    biases = [np.zeros(m) for m in sizes[1:]]
+    if epochs == 0:
+        return weights, biases, []
+    model = layers.Sequential.from_weights(weights, biases)  # layer 2l holds W_l and b_l
+    history = training.fit(model, X, y, optimizer=optim.SGD(lr), epochs=epochs, batch_size=batch_size, rng=rng)
+    params = model.parameters()
+    return [params["0.W"], params["2.W"]], [params["0.b"], params["2.b"]], [float(v) for v in history.loss]
 
 
 # --- week 8: sequences (N, T, D), weights in Keras's layout; no caches (the homework returns values) ---

@@ -439,6 +439,10 @@ def sgd_train_step(X, y, weights, biases, *, lr, activation="tanh"):
 """),
     # -- exercise 7: train (tested with nblib's sgd_train_step standing in)
     "train: one loss per mini-batch": ("train", "one per mini-batch", train_with(record="curve.append(loss)", per_epoch=False)),
+    "train: nblib's reference loop": ("train", "nblib.homework.train() is switched off", """
+def train(X, y, *, hidden=64, epochs=20, batch_size=32, lr=0.1, rng):
+    return homework.train(X, y, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, rng=rng)
+"""),
     "train: no shuffling": ("train", "shuffle the examples at the start of every epoch", train_with(order="np.arange(n)")),
     "train: all-zero weights": ("train", "every hidden unit gets the same gradient", train_with(init="np.zeros((fan_in, fan_out))")),
     "train: normal instead of uniform init": ("train", "must be drawn from U(-r, r)",

@@ -32,7 +32,8 @@ The package holds one module per topic:
 - ``approximation``: :class:`UniversalApproximation` (week 2);
 - ``softmax``: :class:`SoftmaxExplorer` (week 3);
 - ``descent``: :class:`GradientDescent` (week 4);
-- ``progress``: :class:`TrainingProgress` and :func:`plot_history`, for :func:`nblib.training.fit` (week 4);
+- ``progress``: :class:`TrainingProgress` and :func:`plot_history`, for :func:`nblib.training.fit`, and
+  :class:`TrainingCurve`, the loss curve of week 4's training loop (week 4);
 - ``race``: :class:`OptimizerRace` (week 5);
 - ``init_explorer``: :class:`InitExplorer` (week 6);
 - ``filter_explorer``: :class:`FilterExplorer` (week 7);
@@ -51,10 +52,10 @@ from nblib.widgets.filter_explorer import FilterExplorer
 from nblib.widgets.gate_viewer import LSTMGateViewer
 from nblib.widgets.init_explorer import InitExplorer
 from nblib.widgets.perceptron import PerceptronPlayground
-from nblib.widgets.progress import TrainingProgress, plot_history
+from nblib.widgets.progress import TrainingCurve, TrainingProgress, plot_history
 from nblib.widgets.race import OptimizerRace
 from nblib.widgets.softmax import SoftmaxExplorer
 
 __all__ = ["Debouncer", "Run", "Demo", "WIDE", "PerceptronPlayground", "ActivationExplorer", "SoftmaxExplorer",
-           "UniversalApproximation", "GradientDescent", "TrainingProgress", "plot_history", "OptimizerRace",
+           "UniversalApproximation", "GradientDescent", "TrainingProgress", "plot_history", "TrainingCurve", "OptimizerRace",
            "InitExplorer", "FilterExplorer", "LSTMGateViewer", "AttentionExplorer"]

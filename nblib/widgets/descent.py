@@ -374,7 +374,8 @@ class GradientDescent(Demo):
         self._draw_soon = Debouncer(lambda: self.draw())
         for control in (self.function, self.lr, self.steps):
             control.observe(lambda _change: self._draw_soon(), "value")
-        self.widget = W.VBox([W.HBox([self.function, self.lr, self.steps]), self.status, self.output, self.caption])
+        self.widget = W.VBox([W.HBox([self.function, self.lr, self.steps]), self.status, self.yours_line, self.output,
+                              self.caption])  # yours_line: Demo's, hidden (this demo takes no student's function yet)
         self.draw()
 
     # -- drawing ----------------------------------------------------------------------------------

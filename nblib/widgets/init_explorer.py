@@ -18,10 +18,17 @@ and the demo shows the norm of every ``dW_l``. The weights come from :mod:`nblib
 initializers), the activations from :mod:`nblib.activations`. :func:`propagate` is the
 computation without widgets; :class:`InitExplorer` runs it one layer per step of a
 :class:`~nblib.widgets.Run`, so a deep stack on a slow kernel shows its progress and stops.
+
+Given a student's initializers (``yours={"he_normal": he_normal, "glorot_uniform":
+glorot_uniform}``, week 6's homework), each layer's weights are also drawn by the student's
+function from the same state of the random generator as nblib's, a second batch goes through
+the stack with them, and the standard deviation of its activations is drawn beside nblib's;
+a line says whether the student's weights agree with nblib's (:mod:`nblib.widgets.yours`).
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 from dataclasses import dataclass, field
@@ -34,9 +41,11 @@ import numpy as np
 from nblib import activations, init
 from nblib._validation import check_choice, check_int
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
+from nblib.widgets.yours import Comparison, Yours
 
 __all__ = ["InitExplorer", "INITIALIZERS", "ACTIVATIONS", "LayerStats", "propagate", "layer_steps"]
 
+YOURS_COLOUR = "#ff7f0e"  # the student's results, in every demo
 DEPTH_LIMITS = (1, 50)
 BINS = 41  # histogram bins per layer, over [-limit, limit]
 
@@ -71,12 +80,16 @@ class LayerStats:
     dead : the fraction of h_l that is exactly 0
     counts : (BINS,) the histogram of h_l over the explorer's bins (values outside land in the end bins)
     grad_norm : ||dL/dW_l|| (Frobenius), filled in by the backward pass (nan until then)
+    their_std : the std of the same layer's activations with the student's weights (nan without them)
+    compared : how the student's W_l compared with nblib's (None when no student's initializer ran)
     """
 
     std: float
     dead: float
     counts: np.ndarray
     grad_norm: float = math.nan
+    their_std: float = math.nan
+    compared: Comparison | None = None
 
 
 @dataclass
@@ -95,11 +108,14 @@ def _limit(activation: str) -> float:
 
 
 def layer_steps(depth: int, initializer: str, activation: str, *, width: int = 256, batch: int = 256,
-                seed: int = 0):
+                seed: int = 0, yours: Yours | None = None):
     """A generator: each ``next()`` computes one more layer and yields the :class:`LayerStats` so far.
 
     After the last layer it runs the backward pass and fills in every layer's ``grad_norm``
     before yielding the last time. Used one layer per step by :class:`InitExplorer`'s Run.
+    With ``yours`` holding a student's function named ``initializer``, each layer's weights are
+    also drawn by it, from a copy of the generator as nblib's draw found it, and a second
+    signal goes through the student's stack (``their_std``, ``compared``).
     """
     depth = check_int(depth, "depth", minimum=1)
     check_choice(initializer, "initializer", INITIALIZERS)
@@ -111,10 +127,12 @@ def layer_steps(depth: int, initializer: str, activation: str, *, width: int = 2
     h = rng.standard_normal((batch, width))            # (N, W): unit-variance inputs
     edges = np.linspace(-_limit(activation), _limit(activation), BINS + 1)
     run = _Pass()
+    theirs = h if yours is not None and initializer in yours else None  # (N, W): the signal through the student's weights
     for layer in range(1, depth + 1):
         # numpy's error state is set around each layer's work only, never across a yield: a runaway signal
         # is reported in the statistics (inf), not warned about
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            state = copy.deepcopy(rng) if theirs is not None else None  # the generator as W_l's draw finds it
             Wl = draw((width, width), rng=rng)         # (W, W)
             z = h @ Wl                                 # (N, W) @ (W, W) -> (N, W)
             run.weights.append(Wl)
@@ -125,6 +143,13 @@ def layer_steps(depth: int, initializer: str, activation: str, *, width: int = 2
             counts, _ = np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)
             std = float(np.std(h)) if finite.size == h.size else math.inf
             run.stats.append(LayerStats(std=std, dead=float(np.mean(h == 0)), counts=counts / h.size))
+            if state is not None:
+                # the student's W_l from the same generator state; the reference is the W_l just drawn
+                mine = yours.compare(initializer, lambda shape, *, rng: Wl, (width, width), rng=state)
+                run.stats[-1].compared = mine
+                theirs = None if mine.theirs is None or theirs is None else f(theirs @ mine.theirs)  # (N, W)
+                if theirs is not None:
+                    run.stats[-1].their_std = float(np.std(theirs)) if np.isfinite(theirs).all() else math.inf
             if layer == depth:
                 _backward(run, df, rng)
         yield run.stats
@@ -186,6 +211,13 @@ class InitExplorer(Demo):
         Units per layer and examples in the batch.
     seed : int
         The same settings always draw the same weights and inputs.
+    yours : dict, optional
+        A student's initializers, "he_normal" and/or "glorot_uniform" (week 6's homework,
+        ``(shape, *, rng) -> W``): with that initializer chosen, each layer's weights are also
+        drawn by the student's function from the same generator state, the std of the
+        activations through the student's weights is drawn as orange diamonds, and a line says
+        whether their weights agree with nblib's, or where the first layer that differs does
+        (see :mod:`nblib.widgets.yours`).
 
     Example
     -------
@@ -194,8 +226,10 @@ class InitExplorer(Demo):
     (20, True)
     """
 
+    YOURS = ("he_normal", "glorot_uniform")
+
     def __init__(self, depth: int = 20, initializer: str = "glorot_uniform", activation: str = "relu", *,
-                 width: int = 256, batch: int = 256, seed: int = 0):
+                 width: int = 256, batch: int = 256, seed: int = 0, yours=None):
         depth = check_int(depth, "depth", minimum=1)
         if not DEPTH_LIMITS[0] <= depth <= DEPTH_LIMITS[1]:
             raise ValueError(f"depth must be between {DEPTH_LIMITS[0]} and {DEPTH_LIMITS[1]}, got {depth}")
@@ -205,7 +239,7 @@ class InitExplorer(Demo):
         self.seed = check_int(seed, "seed")
 
         figure, (self.ax, self.ax_stats) = plt.subplots(1, 2, figsize=(10.5, 4.0), width_ratios=[3, 2])
-        super().__init__(figure)
+        super().__init__(figure, yours)
         self.depth = W.IntSlider(value=depth, min=DEPTH_LIMITS[0], max=DEPTH_LIMITS[1], description="depth (layers)",
                                  continuous_update=True, style=WIDE)
         self.initializer = W.Dropdown(options=list(INITIALIZERS), value=initializer, description="initializer",
@@ -224,6 +258,8 @@ class InitExplorer(Demo):
         self.ax_stats.grid(alpha=0.3, which="both")
         (self.std_line,) = self.ax_stats.plot([], [], "o-", ms=3, color="#1f77b4", label="std of activations h_l")
         (self.grad_line,) = self.ax_stats.plot([], [], "s-", ms=3, color="#d62728", label="||dL/dW_l||")
+        (self.their_std_line,) = self.ax_stats.plot([], [], "D", ms=4, color=YOURS_COLOUR,
+                                                    label="std with your weights" if self.yours else "_nolegend_")
         self.ax_stats.legend(loc="upper left", fontsize=8)
         self.image = None
 
@@ -231,7 +267,7 @@ class InitExplorer(Demo):
         for control in (self.depth, self.initializer, self.activation):
             control.observe(lambda _change: self._recompute_soon(), "value")
         self.widget = W.VBox([W.HBox([self.depth, self.initializer, self.activation]), self.run.widget,
-                              self.status, self.output])
+                              self.status, self.yours_line, self.output])
         self.recompute()
 
     # -- computing ---------------------------------------------------------------------------------
@@ -246,7 +282,7 @@ class InitExplorer(Demo):
                          "activation": self.activation.value}
         self.stats, self.outcome = [], "computing &hellip;"
         steps = layer_steps(self.depth.value, self.initializer.value, self.activation.value, width=self.width,
-                            batch=self.batch, seed=self.seed)
+                            batch=self.batch, seed=self.seed, yours=self.yours if self.yours else None)
         token = object()
         self._token = token
         self.show()
@@ -289,13 +325,28 @@ class InitExplorer(Demo):
         shown_grad = np.where((grads > 0) & np.isfinite(grads), grads, np.nan)
         self.std_line.set_data(layers, np.where(np.isfinite(shown_std), shown_std, np.nan))
         self.grad_line.set_data(layers, shown_grad)
+        their_stds = np.array([s.their_std for s in self.stats])
+        self.their_std_line.set_data(layers, np.where(np.isfinite(their_stds) & (their_stds > 0), their_stds, np.nan))
         self.ax_stats.set_xlim(0.5, depth + 0.5)
-        values = np.concatenate([shown_std[np.isfinite(shown_std)], shown_grad[np.isfinite(shown_grad)]])
+        shown_theirs = their_stds[np.isfinite(their_stds) & (their_stds > 0)]
+        values = np.concatenate([shown_std[np.isfinite(shown_std)], shown_grad[np.isfinite(shown_grad)], shown_theirs])
         if values.size:
             low, high = max(values.min(), 1e-300), min(values.max(), 1e300)
             self.ax_stats.set_ylim(low / 3, high * 3)
         self.status.value = self._summary()
+        self._say(*self._compared())
         self._render()
+
+    def _compared(self) -> list[Comparison]:
+        """The comparison to show: the first layer whose weights are not the same as nblib's, else the last."""
+        compared = [s.compared for s in self.stats if s.compared is not None]
+        differing = [c for c in compared if not c.agrees]
+        return differing[:1] or compared[-1:]
+
+    @property
+    def their_stds(self) -> np.ndarray:
+        """The std of each layer's activations through the student's weights, (layers,); nan where none."""
+        return np.array([s.their_std for s in self.stats])
 
     def _summary(self) -> str:
         """The first and last layer's spread, the gradient ratio, and how the run went (HTML)."""
@@ -309,4 +360,7 @@ class InitExplorer(Demo):
             parts.append(f"{last.dead:.0%} of the last layer's values are 0")
         if all(math.isfinite(s.grad_norm) for s in self.stats):
             parts.append(f"||dL/dW||: layer 1 {first.grad_norm:.3g}, layer {len(self.stats)} {last.grad_norm:.3g}")
+        if self.yours and c["initializer"] not in self.yours:
+            parts.append(f"your {' and '.join(self.yours.functions)} show{'s' if len(self.yours.functions) == 1 else ''} "
+                         f"with the initializer of that name")
         return f"{head}: " + " &middot; ".join(parts) + f" &mdash; {self.outcome}"

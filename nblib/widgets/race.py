@@ -12,10 +12,16 @@ learning rate, each with its own update rule from :mod:`nblib.optim` (Keras's co
 
 The beta slider is momentum's coefficient and Adam's beta1; the beta2 slider is RMSprop's
 rho and Adam's beta2.
+
+Given a student's update rules (``yours={"adam_step": adam_step, ...}``, week 5's homework),
+each of those racers also races with the student's rule from the same start: its path is
+drawn dashed beside nblib's, and a line per rule says whether the two paths agree or at
+which step and coordinate they first differ (:mod:`nblib.widgets.yours`).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 from typing import Callable
@@ -23,13 +29,15 @@ from typing import Callable
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
 from nblib import optim, plots
 from nblib._validation import as_scalar, check_choice, check_int
 from nblib.widgets._core import WIDE, Debouncer, Demo
 from nblib.widgets.descent import BOUND, clip_path
+from nblib.widgets.yours import Yours
 
-__all__ = ["OptimizerRace", "SURFACES", "Surface", "RACERS", "race"]
+__all__ = ["OptimizerRace", "SURFACES", "Surface", "RACERS", "race", "race_path"]
 
 LR_LIMITS = (1e-4, 1.0)
 BETA_LIMITS = (0.0, 0.99)
@@ -44,6 +52,11 @@ RACERS = {
     "RMSprop": "#9467bd",
     "Adam": "#d62728",
 }
+
+# The racers a student's update rule can drive: racer -> the homework's function name.
+YOURS_RACERS = {"momentum": "momentum_step", "Nesterov": "nesterov_step", "RMSprop": "rmsprop_step",
+                "Adam": "adam_step"}
+YOURS_COLOUR = "#ff7f0e"  # the student's results, in every demo (here: the markers of their paths)
 
 
 @dataclass(frozen=True)
@@ -120,8 +133,8 @@ SURFACES = {
 }
 
 
-def race(racer: str, surface: Surface, *, lr: float, beta: float, beta2: float, steps: int):
-    """One racer's path on ``surface``, with nblib.optim's update rule.
+def race(racer: str, surface: Surface, *, lr: float, beta: float, beta2: float, steps: int, rule=None):
+    """One racer's path on ``surface``, with nblib.optim's update rule (or ``rule``).
 
     Parameters
     ----------
@@ -131,6 +144,10 @@ def race(racer: str, surface: Surface, *, lr: float, beta: float, beta2: float, 
     lr, beta, beta2 : float
         The learning rate; momentum's coefficient and Adam's beta1; RMSprop's rho and Adam's beta2.
     steps : int
+    rule : callable, optional
+        The racer's update in the signature of nblib.optim's (``momentum_step(w, g, velocity, *,
+        lr, momentum)``, ..., ``adam_step(w, g, m, v, t, *, lr, beta1, beta2)``), a student's
+        for instance; nblib's by default. Its new w must have w's shape (2,).
 
     Returns
     -------
@@ -154,15 +171,18 @@ def race(racer: str, surface: Surface, *, lr: float, beta: float, beta2: float, 
         for t in range(1, steps + 1):
             g = surface.grad(w)
             if racer == "SGD":
-                w = optim.sgd_step(w, g, lr=lr)
+                w = (rule or optim.sgd_step)(w, g, lr=lr)
             elif racer == "momentum":
-                w, velocity = optim.momentum_step(w, g, velocity, lr=lr, momentum=beta)
+                w, velocity = (rule or optim.momentum_step)(w, g, velocity, lr=lr, momentum=beta)
             elif racer == "Nesterov":
-                w, velocity = optim.nesterov_step(w, g, velocity, lr=lr, momentum=beta)
+                w, velocity = (rule or optim.nesterov_step)(w, g, velocity, lr=lr, momentum=beta)
             elif racer == "RMSprop":
-                w, s = optim.rmsprop_step(w, g, s, lr=lr, rho=beta2)
+                w, s = (rule or optim.rmsprop_step)(w, g, s, lr=lr, rho=beta2)
             else:
-                w, m, s = optim.adam_step(w, g, m, s, t, lr=lr, beta1=beta, beta2=beta2)
+                w, m, s = (rule or optim.adam_step)(w, g, m, s, t, lr=lr, beta1=beta, beta2=beta2)
+            w = np.asarray(w, dtype=float)
+            if w.shape != (2,):
+                raise ValueError(f"the new w at step {t} has shape {w.shape}, not the shape of w, (2,)")
             path.append(w)
             if not (np.all(np.isfinite(w)) and np.max(np.abs(w)) <= BOUND):
                 return np.array(path), "diverged"
@@ -202,6 +222,13 @@ class OptimizerRace(Demo):
         Steps per racer, 10..1000.
     racers : sequence of str
         The racers shown first (checked), keys of :data:`RACERS`; all by default.
+    yours : dict, optional
+        A student's update rules by name, among "momentum_step", "nesterov_step",
+        "rmsprop_step" and "adam_step" (week 5's homework, nblib.optim's signatures): the
+        racer of each (momentum, Nesterov, RMSprop, Adam) races again with the student's rule,
+        drawn as a dashed path in the racer's colour with orange diamonds, and a line per rule
+        says whether its path agrees with nblib's or where it first differs: ``[k, 0]`` is x
+        after step k, ``[k, 1]`` is y (see :mod:`nblib.widgets.yours`).
 
     Notes
     -----
@@ -217,8 +244,10 @@ class OptimizerRace(Demo):
     True
     """
 
+    YOURS = tuple(YOURS_RACERS.values())
+
     def __init__(self, surface: str = "ill-conditioned bowl", lr: float | None = None, beta: float = 0.9,
-                 beta2: float = 0.999, steps: int = 150, racers=tuple(RACERS)):
+                 beta2: float = 0.999, steps: int = 150, racers=tuple(RACERS), yours=None):
         check_choice(surface, "surface", SURFACES)
         lr = SURFACES[surface].lr if lr is None else _check_range(lr, "lr", LR_LIMITS)
         beta = _check_range(beta, "beta", BETA_LIMITS)
@@ -232,7 +261,12 @@ class OptimizerRace(Demo):
             check_choice(name, "racers", RACERS)
 
         figure, (self.ax, self.ax_loss) = plt.subplots(1, 2, figsize=(10.5, 4.2), width_ratios=[3, 2])
-        super().__init__(figure)
+        super().__init__(figure, yours)
+        # The student's rules lifted to whole races, so that compare() compares paths: racer -> name.
+        self.their_racers = {r: name for r, name in YOURS_RACERS.items() if name in self.yours}
+        self._their_races = Yours({name: _their_race(self.yours.functions[name]) for name in self.their_racers.values()},
+                                  accepted=self.YOURS, demo=type(self).__name__)
+        self.their_paths: dict[str, np.ndarray | None] = {}  # racer -> the student's path (steps + 1, 2), or None
         self.surface = W.Dropdown(options=list(SURFACES), value=surface, description="surface", style=WIDE)
         self.lr = W.FloatLogSlider(value=lr, base=10, min=np.log10(LR_LIMITS[0]), max=np.log10(LR_LIMITS[1]),
                                    step=0.05, description="learning rate lr", continuous_update=True,
@@ -256,6 +290,10 @@ class OptimizerRace(Demo):
         self.ax_loss.grid(alpha=0.3)
         self.loss_lines = {name: self.ax_loss.plot([], [], color=colour, lw=1.5, label=name)[0]
                            for name, colour in RACERS.items()}
+        self.their_loss_lines = {r: self.ax_loss.plot([], [], "--", color=RACERS[r], lw=1.2)[0]
+                                 for r in self.their_racers}
+        self.yours_key = Line2D([], [], ls="--", color="0.3", marker="D", mfc=YOURS_COLOUR, mec=YOURS_COLOUR, ms=4,
+                                label="yours (dashed)")
         self.shown_surface: str | None = None  # the surface the contour panel is set up for
         self._resetting = False  # True while draw() moves the lr slider to a new surface's own lr
 
@@ -267,7 +305,7 @@ class OptimizerRace(Demo):
             W.HBox([self.surface, self.lr, self.steps]),
             W.HBox([self.beta, self.beta2]),
             W.HBox([W.HTML("racers:&nbsp;"), *self.shown.values()]),
-            self.status, self.output, self.caption])
+            self.status, self.yours_line, self.output, self.caption])
         self.draw()
 
     # -- drawing ----------------------------------------------------------------------------------
@@ -288,6 +326,8 @@ class OptimizerRace(Demo):
         ax.plot(*sf.start, "o", color="black", ms=7, mfc="none", label="start")
         ax.legend(loc="lower right", fontsize=7)  # the racers' colours are in the loss panel's legend
         self.path_lines = {r: ax.plot([], [], "o-", color=colour, ms=2, lw=1.3)[0] for r, colour in RACERS.items()}
+        self.their_path_lines = {r: ax.plot([], [], "D--", color=RACERS[r], mfc=YOURS_COLOUR, mec=YOURS_COLOUR, ms=3,
+                                            lw=1.0)[0] for r in self.their_racers}
         ax.set_xlim(x_low, x_high)
         ax.set_ylim(y_low, y_high)
         ax.set_aspect("equal", adjustable="box")
@@ -332,6 +372,8 @@ class OptimizerRace(Demo):
             self.loss_lines[racer].set_visible(shown)
             if shown and keep.any():
                 lowest, highest = min(lowest, drawn[keep].min()), max(highest, drawn[keep].max())
+        comparisons = [self._race_theirs(racer, sf, view, f_min, lr=lr, beta=beta, beta2=beta2, steps=steps)
+                       for racer in self.their_racers]
         self.ax_loss.set_xlim(0, steps)
         if np.isfinite(lowest):
             if sf.bounded:  # a diverging racer's loss runs off the top, 1000 times above the start
@@ -342,13 +384,32 @@ class OptimizerRace(Demo):
                 self.ax_loss.set_ylim(lowest - pad, highest + pad)
         visible = [r for r in RACERS if self.shown[r].value]
         if visible:
-            self.ax_loss.legend(handles=[self.loss_lines[r] for r in visible], loc="upper right", fontsize=8)
+            key = [self.yours_key] if self.their_racers else []
+            self.ax_loss.legend(handles=[self.loss_lines[r] for r in visible] + key, loc="upper right", fontsize=8)
         elif self.ax_loss.get_legend() is not None:
             self.ax_loss.get_legend().remove()
         self.ax.set_title(f"{sf.formula}\nlr = {lr:.3g}, beta = {beta:.2f}, beta2 = {beta2:.3f}", fontsize=10)
         self.status.value = self._summary(visible, steps) if visible else "Check a racer to see its path."
         self.caption.value = f"<i>{sf.note}</i>"
+        self._say(*comparisons)
         self._render()
+
+    def _race_theirs(self, racer: str, sf: Surface, view, f_min: float, **settings):
+        """Race ``racer`` with the student's rule, compare its path with nblib's, draw it dashed."""
+        name = self.their_racers[racer]
+        mine = self._their_races.compare(name, race_path, racer, sf, **settings)
+        path = self.their_paths[racer] = mine.theirs  # (steps + 1, 2) or None
+        shown = self.shown[racer].value and path is not None
+        finite = path[np.isfinite(path).all(axis=1)] if path is not None else np.zeros((0, 2))
+        self.their_path_lines[racer].set_data(*clip_path(finite, view).T if len(finite) else ([], []))
+        self.their_path_lines[racer].set_visible(shown)
+        with np.errstate(over="ignore", invalid="ignore"):
+            drawn = sf.f(finite) - f_min  # (K + 1,)
+        keep = np.isfinite(drawn) & (np.abs(drawn) < 1e100)
+        self.their_loss_lines[racer].set_data(np.arange(len(drawn))[keep],
+                                              np.maximum(drawn, 1e-20)[keep] if sf.bounded else drawn[keep])
+        self.their_loss_lines[racer].set_visible(shown)
+        return mine
 
     def _summary(self, racers: list[str], steps: int) -> str:
         """Each racer's result: its final loss, or where it diverged or escaped (HTML)."""
@@ -364,6 +425,25 @@ class OptimizerRace(Demo):
                 result = f"f = {loss[-1]:.3g}"
             parts.append(f'<b style="color:{RACERS[racer]}">{html.escape(racer)}</b> {result}')
         return f"after {steps} steps: " + " &middot; ".join(parts)
+
+
+def race_path(racer: str, surface: Surface, *, steps: int, rule=None, **settings) -> np.ndarray:
+    """A racer's path for comparing: (steps + 1, 2), a path that stopped early held at its last point.
+
+    Two paths that stop at the same step agree; one that stops earlier differs from the step
+    where the other goes on. ``settings``: lr, beta and beta2, as for :func:`race`.
+    """
+    path, _ = race(racer, surface, steps=steps, rule=rule, **settings)
+    return np.concatenate([path, np.repeat(path[-1:], steps + 1 - len(path), axis=0)])  # (steps + 1, 2)
+
+
+def _their_race(rule):
+    """The student's ``rule`` as a function of race_path's arguments, for Yours.compare; None stays None."""
+    return None if rule is None else functools.partial(_race_with, rule)
+
+
+def _race_with(rule, racer, surface, **settings):
+    return race_path(racer, surface, rule=rule, **settings)
 
 
 def _check_range(value, name: str, limits: tuple[float, float]) -> float:

@@ -349,19 +349,241 @@ def test_week03_softmax_explorer_shows_the_students_softmax(page, lab):
     hw.shot("planted-no-shift")
 
 
-# -- week 4: --------------------------------------------------------------------------------------
+# -- week 4: the training curve through the student's train ----------------------------------------
 
-# (week 4's test goes here)
+# The demos made from here on, in order, so that a test finds the one its cell made last (several of a
+# class stay alive: each run of the cell makes a new one, and the page keeps the old one's widgets).
+TRACK_DEMOS = """
+import nblib.widgets._core as _core
+_made, _demo_init = [], _core.Demo.__init__
+def _tracked_init(self, *args, **kwargs):
+    _made.append(self)
+    _demo_init(self, *args, **kwargs)
+_core.Demo.__init__ = _tracked_init
+"""
 
 
-# -- week 5: --------------------------------------------------------------------------------------
+def newest(hw: Homework, demo: str, expression: str):
+    """``expression`` evaluated on the demo ``d`` of class ``demo`` made last, as JSON."""
+    return json.loads(hw.notebook.kernel(f"d = [o for o in _made if type(o).__name__ == {demo!r}][-1]; "
+                                         f"print(json.dumps({expression}))"))
 
-# (week 5's test goes here)
+
+WEEK04_NEEDS = ("dense_backward", "activation_backward", "softmax_cross_entropy_backward", "mlp_backward",
+                "sgd_train_step", "train")
+
+# A train students write: the epoch's loss as the plain mean of its batch losses (right only when every
+# batch has batch_size examples).
+PLAIN_MEAN_TRAIN = """
+def train(X, y, *, hidden=64, epochs=20, batch_size=32, lr=0.1, rng):
+    rng = np.random.default_rng(rng)
+    n, d = X.shape
+    sizes = [d, hidden, int(y.max()) + 1]
+    weights = [rng.uniform(-np.sqrt(6 / (i + o)), np.sqrt(6 / (i + o)), size=(i, o)) for i, o in zip(sizes[:-1], sizes[1:])]
+    biases = [np.zeros(o) for o in sizes[1:]]
+    curve = []
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        batch_losses = []
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            loss, weights, biases = sgd_train_step(X[rows], y[rows], weights, biases, lr=lr)
+            batch_losses.append(loss)
+        curve.append(np.mean(batch_losses))
+    return weights, biases, curve
+"""
 
 
-# -- week 6: --------------------------------------------------------------------------------------
+def test_week04_training_curve_shows_the_students_train(page, lab):
+    from nblib import data
+    from tests.nblib.widgets.test_progress import numpy_train  # week 4's loop, written out with numpy
 
-# (week 6's test goes here)
+    path = "week04_backprop/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_train", needs=("setup", *WEEK04_NEEDS))
+    hw.notebook.kernel(TRACK_DEMOS)
+    hw.run()
+    assert "not written yet" in hw.line("not written yet")
+    assert newest(hw, "TrainingCurve", "d.theirs is None") is True
+    hw.shot("not-written")
+
+    # The solution's functions: the diamonds are the losses of the settings the page shows.
+    hw.solve(*WEEK04_NEEDS)
+    hw.run()
+    assert "agrees with nblib's" in hw.line("agrees")
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    lr = round(handle_value(labelled(root, ".widget-slider", "learning rate lr")), 2)  # steps of 0.01
+    batch_size = int(handle_value(labelled(root, ".widget-slider", "batch size")))
+    epochs = int(handle_value(labelled(root, ".widget-slider", "epochs")))
+    assert (lr, batch_size, epochs) == (0.3, 32, 20)
+    iris = data.iris()
+    settings = dict(hidden=16, epochs=epochs, lr=lr, rng=0)
+    right = numpy_train(iris.X_train, iris.y_train, batch_size=batch_size, **settings)[2]
+    assert newest(hw, "TrainingCurve", "d.theirs.tolist()") == pytest.approx(right, rel=1e-9)
+    hw.shot("solution")
+
+    # A planted train whose epoch loss is the plain mean of the batch losses: it differs from the first
+    # epoch with a last batch of 16, and agrees once the batch size divides the 112 irises.
+    hw.notebook.kernel(PLAIN_MEAN_TRAIN)
+    run_cell(hw.notebook, hw.demo)
+    wrong = numpy_train(iris.X_train, iris.y_train, batch_size=batch_size, mean="plain", **settings)[2]
+    text = hw.line("differs")
+    assert f"(output 3 of 3) first differs at [0]: {wrong[0]:.4g} against nblib's {right[0]:.4g}" in text, text
+    assert newest(hw, "TrainingCurve", "d.losses.tolist()") == pytest.approx(right, rel=1e-9)
+    hw.shot("planted-plain-mean")
+    press(labelled(root, ".widget-slider", "batch size"), "ArrowLeft", 4)
+    assert handle_value(labelled(root, ".widget-slider", "batch size")) == 28
+    assert "agrees" in hw.line("agrees")
+    assert cell_errors(hw.notebook, hw.demo) == []
+
+
+# -- week 5: the optimizer race with the student's update rules -------------------------------------
+
+WEEK05_RULES = ("momentum_step", "nesterov_step", "rmsprop_step", "adam_step")
+
+# An Adam students write: the running means without the bias correction (no division by 1 - beta^t).
+NO_BIAS_CORRECTION_ADAM = """
+def adam_step(w, g, m, v, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-7):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return w - lr * m / (np.sqrt(v) + eps), m, v
+"""
+
+
+def bowl_paths(lr, beta, beta2, steps, eps=1e-7):
+    """The four racers on the bowl f = (x² + 10 y²) / 2 from (-4.5, 1.5), Keras's updates written out here."""
+    paths = {}
+    for racer in ("momentum", "Nesterov", "RMSprop", "Adam"):
+        w, a, b = np.array([-4.5, 1.5]), np.zeros(2), np.zeros(2)   # a: velocity, s or m; b: Adam's v
+        path = [w]
+        for t in range(1, steps + 1):
+            g = np.array([1.0, 10.0]) * w                               # grad f = (x, 10 y)
+            if racer in ("momentum", "Nesterov"):
+                a = beta * a - lr * g
+                w = w + a if racer == "momentum" else w + beta * a - lr * g
+            elif racer == "RMSprop":
+                a = beta2 * a + (1 - beta2) * g**2
+                w = w - lr * g / np.sqrt(a + eps)
+            else:
+                a, b = beta * a + (1 - beta) * g, beta2 * b + (1 - beta2) * g**2
+                w = w - lr * np.sqrt(1 - beta2**t) / (1 - beta**t) * a / (np.sqrt(b) + eps)
+            path.append(w)
+        paths[racer] = np.array(path)
+    return paths
+
+
+def test_week05_optimizer_race_races_the_students_rules(page, lab):
+    path = "week05_optimizers/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_update_rules", needs=("setup", *WEEK05_RULES))
+    hw.notebook.kernel(TRACK_DEMOS)
+    hw.run()
+    text = hw.line("not written yet")
+    assert text.count("not written yet") == 4, text
+    assert newest(hw, "OptimizerRace", "[p is None for p in d.their_paths.values()]") == [True] * 4
+    hw.shot("not-written")
+
+    # The solution's rules: each dashed path is the one the controls' settings give, recomputed here.
+    hw.solve(*WEEK05_RULES)
+    hw.run()
+    text = hw.line("agrees")
+    assert text.count("agrees with nblib's") == 4, text
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    lr = 10 ** handle_value(labelled(root, ".widget-slider", "learning rate lr"))  # a log slider: 10^(-1.7)
+    beta = round(handle_value(labelled(root, ".widget-slider", "beta (momentum, Adam β1)")), 2)      # steps of 0.01
+    beta2 = round(handle_value(labelled(root, ".widget-slider", "beta2 (RMSprop ρ, Adam β2)")), 3)  # steps of 0.001
+    steps = int(handle_value(labelled(root, ".widget-slider", "steps")))
+    assert (lr, beta, beta2, steps) == (pytest.approx(0.02, rel=0.01), 0.9, 0.999, 150)
+    drawn = newest(hw, "OptimizerRace", "{r: p.tolist() for r, p in d.their_paths.items()}")
+    for racer, expected in bowl_paths(lr, beta, beta2, steps).items():
+        assert np.array(drawn[racer]) == pytest.approx(expected, rel=1e-9, abs=1e-12), racer
+    hw.shot("solution")
+
+    # A planted Adam without the bias correction: its first step is lr * 0.1 / sqrt(0.001), not lr.
+    hw.notebook.kernel(NO_BIAS_CORRECTION_ADAM)
+    run_cell(hw.notebook, hw.demo)
+    theirs = -4.5 + lr * 0.1 * 4.5 / (np.sqrt(0.001) * 4.5 + 1e-7)     # x after step 1, g_x = -4.5
+    nblibs = bowl_paths(lr, beta, beta2, 1)["Adam"][1, 0]
+    text = hw.line("differs")
+    assert f"your adam_step first differs at [1, 0]: {theirs:.4g} against nblib's {nblibs:.4g}" in text, text
+    assert text.count("agrees with nblib's") == 3, text
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-no-bias-correction")
+
+
+# -- week 6: the initialization explorer through the student's initializers --------------------------
+
+# A He initialization students write: LeCun's variance 1 / fan_in, the factor 2 forgotten.
+NO_FACTOR_2_HE = """
+def he_normal(shape, *, rng):
+    rng = np.random.default_rng(rng)
+    fan_in, _ = fans(shape)
+    z = rng.standard_normal(size=shape)
+    outside = np.abs(z) > 2
+    while outside.any():
+        z[outside] = rng.standard_normal(size=int(outside.sum()))
+        outside = np.abs(z) > 2
+    return np.sqrt(1 / fan_in) / 0.87962566103423978 * z
+"""
+
+
+def he_relu_stack(depth, width, batch, seed=0):
+    """The explorer's stack written out with Keras's HeNormal: (W_1, the std of each ReLU layer's output)."""
+    rng = np.random.default_rng(seed)
+    h, stds, first = rng.standard_normal((batch, width)), [], None
+    for _ in range(depth):
+        z = rng.standard_normal((width, width))
+        while (np.abs(z) > 2).any():                                   # redraw the tails beyond ±2
+            z[np.abs(z) > 2] = rng.standard_normal(int((np.abs(z) > 2).sum()))
+        W = np.sqrt(2 / width) / 0.87962566103423978 * z               # Var(W) = 2 / fan_in
+        first = W if first is None else first
+        h = np.maximum(h @ W, 0.0)                                     # (N, W) @ (W, W) -> (N, W)
+        stds.append(h.std())
+    return first, np.array(stds)
+
+
+def finished(hw: Homework) -> None:
+    """Wait until the newest explorer's Run has been through every layer (it runs in the background)."""
+    deadline = time.monotonic() + 60
+    while not newest(hw, "InitExplorer", "len(d.stats) == d.computed['depth'] and not d.run.running"):
+        assert time.monotonic() < deadline, "the explorer's forward pass did not finish"
+        time.sleep(0.3)
+
+
+def test_week06_init_explorer_draws_the_students_initializers(page, lab):
+    path = "week06_training_deep/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_initializers", needs=("setup", "he_normal", "glorot_uniform"))
+    hw.notebook.kernel(TRACK_DEMOS)
+    hw.run()
+    assert "not written yet" in hw.line("not written yet")
+    finished(hw)
+    assert newest(hw, "InitExplorer", "bool(np.isnan(d.their_stds).all())") is True
+    hw.shot("not-written")
+
+    # The solution's initializers: the diamonds are the spread of the stack the controls describe.
+    hw.solve("he_normal", "glorot_uniform")
+    hw.run()
+    assert "agrees with nblib's" in hw.line("your he_normal agrees")
+    finished(hw)
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    depth = int(handle_value(labelled(root, ".widget-slider", "depth (layers)")))
+    chosen = [labelled(root, ".widget-dropdown", label).locator("select").input_value()
+              for label in ("initializer", "activation")]
+    assert (depth, chosen) == (20, ["he_normal", "relu"])
+    W1, stds = he_relu_stack(depth, width=128, batch=128)               # the cell's width and batch
+    assert newest(hw, "InitExplorer", "d.their_stds.tolist()") == pytest.approx(stds, rel=1e-9)
+    hw.shot("solution")
+
+    # A planted He without its factor 2: every weight is nblib's / sqrt(2), and the spread falls layer by layer.
+    hw.notebook.kernel(NO_FACTOR_2_HE)
+    run_cell(hw.notebook, hw.demo)
+    text = hw.line("differs")
+    assert f"your he_normal first differs at [0, 0]: {W1[0, 0] / np.sqrt(2):.4g} against nblib's {W1[0, 0]:.4g}" in text, text
+    finished(hw)
+    their = newest(hw, "InitExplorer", "d.their_stds.tolist()")
+    assert their[-1] < 0.1 * stds[-1], their
+    hw.shot("planted-no-factor-2")
+    labelled(root, ".widget-dropdown", "initializer").locator("select").select_option("glorot_uniform")
+    assert "your glorot_uniform agrees" in hw.line("glorot_uniform agrees")
+    assert cell_errors(hw.notebook, hw.demo) == []
 
 
 # -- week 7: --------------------------------------------------------------------------------------

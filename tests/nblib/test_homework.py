@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nblib import activations, data, homework, layers, losses, mlp, optim, perceptron, recurrent
+from nblib import activations, data, homework, init, layers, losses, mlp, optim, perceptron, recurrent, training
 from nblib._reference import ReferenceDisabled, disabled
 from nblib.gradcheck import check_gradient
 
@@ -35,6 +35,7 @@ STAND_INS = {
     "dense_backward": "week04_backprop",
     "activation_backward": "week04_backprop",
     "sgd_train_step": "week04_backprop",
+    "train": "week04_backprop",
     "rnn_step": "week08_rnn_lstm",
     "rnn_forward": "week08_rnn_lstm",
     "rnn_backward": "week08_rnn_lstm",
@@ -150,6 +151,15 @@ def library_examples(rng):
         optim.SGD(lr=0.3).step(params, model.gradients())
         return loss, [params["0.W"], params["2.W"]], [params["0.b"], params["2.b"]]
 
+    def library_training():
+        # the same training through the library: Glorot weights, a Sequential, fit with SGD
+        generator, C = np.random.default_rng(5), int(classes.max()) + 1
+        W1, W2 = init.glorot_uniform((5, 7), rng=generator), init.glorot_uniform((7, C), rng=generator)
+        model = layers.Sequential.from_weights([W1, W2], [np.zeros(7), np.zeros(C)])
+        history = training.fit(model, X, classes, optimizer=optim.SGD(0.3), epochs=3, batch_size=4, rng=generator)
+        params = model.parameters()
+        return [params["0.W"], params["2.W"]], [params["0.b"], params["2.b"]], list(history.loss)
+
     # week 8: sequences (N, T, D) = (3, 4, 2), H = 5
     xs, h0, c0 = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
     Wx, Wh, bh = rng.normal(size=(2, 5)), rng.normal(size=(5, 5)) / 2, rng.normal(size=5)
@@ -204,6 +214,8 @@ def library_examples(rng):
             lambda: homework.activation_backward(dZ, X[:, :3], "tanh"),
             lambda: layers.activation_backward(dZ, layers.activation_forward(X[:, :3], name="tanh")[1]),
             (activations.tanh, activations.tanh_derivative)),
+        "train": (lambda: homework.train(X, classes, hidden=7, epochs=3, batch_size=4, lr=0.3, rng=5), library_training,
+                  (init.glorot_uniform, init.variance_scaling)),
         "sgd_train_step": (lambda: homework.sgd_train_step(X, classes, weights, biases, lr=0.3, activation="tanh"),
                            sequential_step,
                            (mlp.forward, mlp.backward, layers.dense_forward, layers.dense_backward,
@@ -315,6 +327,26 @@ def test_train_perceptron_is_a_reference_switched_off_by_exercise_4():
         with pytest.raises(ReferenceDisabled):
             perceptron.train(X, y)
     assert homework.train_perceptron(X, y)[2][-1] == 0
+
+
+# --- week 4: train -------------------------------------------------------------------------------------
+
+def test_train_is_exercise_7s_loop_one_full_batch_by_hand_and_no_epochs():
+    X, y = data.iris().X_train, data.iris().y_train                   # (112, 4), labels 0..2
+    # epochs=0: W_1 (4, 5) then W_2 (5, 3) drawn as U(-r, r), r = sqrt(6 / (fan_in + fan_out)); zero biases
+    weights, biases, losses = homework.train(X, y, hidden=5, epochs=0, rng=3)
+    generator = np.random.default_rng(3)
+    expected = [generator.uniform(-np.sqrt(6 / 9), np.sqrt(6 / 9), size=(4, 5)),
+                generator.uniform(-np.sqrt(6 / 8), np.sqrt(6 / 8), size=(5, 3))]
+    assert_same(weights, expected) and assert_same(biases, [np.zeros(5), np.zeros(3)])
+    assert losses == []
+    # one epoch in one batch of all 112 examples: one SGD step from those weights (the shuffled order
+    # changes only the order of the sums), and the epoch's loss is that step's loss
+    weights, biases, losses = homework.train(X, y, hidden=5, epochs=1, batch_size=len(X), lr=0.5, rng=3)
+    loss, new_weights, new_biases = homework.sgd_train_step(X, y, expected, [np.zeros(5), np.zeros(3)], lr=0.5)
+    assert_same(weights, new_weights, rtol=1e-12) and assert_same(biases, new_biases, rtol=1e-12)
+    np.testing.assert_allclose(losses, [loss], rtol=1e-12)
+    assert all(type(v) is float for v in losses)
 
 
 # --- week 2: the activations -------------------------------------------------------------------------

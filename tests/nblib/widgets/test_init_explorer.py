@@ -8,6 +8,9 @@ controls act at once; the "..._in_a_loop_..." tests run as in a kernel (see help
 """
 
 import asyncio
+import functools
+import html
+import re
 import warnings
 
 import numpy as np
@@ -194,3 +197,88 @@ def test_in_a_loop_quick_changes_recompute_once_with_the_last_settings(slow_draw
         assert len(demo.stats) == 13 and "finished: 13 layers" in demo.status.value
 
     in_a_loop(test)
+
+
+# --- the student's initializers in the stack (issue 23) ---------------------------------------------
+
+SMALL = dict(depth=6, width=32, batch=40, seed=3)
+
+
+def said(demo) -> str:
+    return html.unescape(re.sub(r"</?span[^>]*>", "", demo.yours_line.value))
+
+
+def keras_he_normal(shape, *, rng, scale=2.0):
+    """HeNormal written another way: redraw the tails with np.where until none is beyond 2 (Keras's rule)."""
+    rng = np.random.default_rng(rng)
+    z = rng.standard_normal(size=shape)
+    while (np.abs(z) > 2).any():
+        tails = np.abs(z) > 2
+        z = np.where(tails, 0.0, z)
+        z[tails] = rng.standard_normal(size=tails.sum())
+    return z * np.sqrt(scale / shape[0]) / 0.87962566103423978   # std of N(0, 1) cut at ±2: 0.8796...
+
+
+def keras_glorot_uniform(shape, *, rng):
+    """GlorotUniform written another way: U(-r, r) as -r + 2r U(0, 1) would draw other numbers, so
+    rng.uniform with the limit r = sqrt(3 * variance), variance 2 / (fan_in + fan_out)."""
+    return np.random.default_rng(rng).uniform(-np.sqrt(3 * 2 / sum(shape)), np.sqrt(3 * 2 / sum(shape)), size=shape)
+
+
+def their_spread(initializer, *, depth, width, batch, seed):
+    """The std of each ReLU layer's activations with ``initializer``'s weights, written out: (depth,)."""
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal((batch, width))
+    stds = []
+    for _ in range(depth):
+        h = np.maximum(h @ initializer((width, width), rng=rng), 0.0)   # (N, W) @ (W, W) -> (N, W)
+        stds.append(h.std())
+    return np.array(stds)
+
+
+def test_without_yours_the_explorer_shows_no_line_and_no_diamonds():
+    demo = InitExplorer(initializer="he_normal", **SMALL)
+    assert demo.yours_line.layout.display == "none"
+    assert [t.get_text() for t in demo.ax_stats.get_legend().get_texts()] == ["std of activations h_l", "||dL/dW_l||"]
+    assert np.isnan(demo.their_stds).all() and all(s.compared is None for s in demo.stats)
+
+
+@pytest.mark.parametrize("name, theirs", [("he_normal", keras_he_normal), ("glorot_uniform", keras_glorot_uniform)])
+def test_initializers_written_another_way_agree_and_their_stack_is_recomputed_here(name, theirs):
+    demo = InitExplorer(initializer=name, yours={name: theirs}, **SMALL)
+    assert f"your {name} agrees with nblib's" in said(demo)
+    expected = their_spread(theirs, depth=6, width=32, batch=40, seed=3)
+    np.testing.assert_allclose(demo.their_stds, expected, rtol=1e-12)
+    np.testing.assert_allclose(demo.their_std_line.get_ydata(), expected, rtol=1e-12)
+    np.testing.assert_allclose([s.std for s in demo.stats], expected, rtol=1e-12)  # nblib's stack, the same
+    assert "std with your weights" in [t.get_text() for t in demo.ax_stats.get_legend().get_texts()]
+
+
+def test_a_he_normal_without_the_factor_2_first_differs_at_layer_1s_first_weight():
+    lecun = functools.partial(keras_he_normal, scale=1.0)           # Var(W) = 1 / fan_in: LeCun's, not He's
+    demo = InitExplorer(initializer="he_normal", yours={"he_normal": lecun}, **SMALL)
+    rng = np.random.default_rng(3)
+    rng.standard_normal((40, 32))                                   # the inputs come first
+    nblibs = keras_he_normal((32, 32), rng=rng)[0, 0]
+    assert (f"your he_normal first differs at [0, 0]: {nblibs / np.sqrt(2):.4g} against nblib's {nblibs:.4g}"
+            in said(demo)), said(demo)
+    # through ReLU each layer keeps half of (1 / fan_in) * fan_in: the spread falls by about 1/sqrt(2) a layer
+    np.testing.assert_allclose(demo.their_stds, their_spread(lecun, depth=6, width=32, batch=40, seed=3), rtol=1e-12)
+    assert demo.their_stds[-1] < 0.3 * demo.stats[-1].std
+
+
+def not_written(shape, *, rng):
+    raise NotImplementedError("Exercise 1: replace this line with your code")
+
+
+@pytest.mark.parametrize("theirs, line", [
+    (not_written, "your he_normal is not written yet (it raises NotImplementedError): nblib's is drawn alone"),
+    (lambda shape, *, rng: rng.standard_normal(shape) * shape[2], "your he_normal raised IndexError: tuple index "
+                                                                    "out of range"),
+    (lambda shape, *, rng: np.zeros((shape[0], shape[1] - 1)), "your he_normal returned shape (32, 31); nblib's has "
+                                                               "shape (32, 32)"),
+])
+def test_unfinished_raising_and_misshapen_initializers_leave_nblibs_stack_drawn(theirs, line):
+    demo = InitExplorer(initializer="he_normal", yours={"he_normal": theirs}, **SMALL)
+    assert said(demo) == f"… {line}", said(demo)
+    assert np.isnan(demo.their_stds).all() and len(demo.stats) == 6 and np.isfinite([s.std for s in demo.stats]).all()

@@ -7,6 +7,8 @@ run as in a kernel (see helpers.py and conftest.py next to this file).
 """
 
 import asyncio
+import html
+import re
 import warnings
 
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 from nblib import optim
 from nblib.gradcheck import numerical_gradient
 from nblib.widgets import OptimizerRace, race
+from nblib.widgets.race import RACERS
 from tests.nblib.widgets.helpers import WAIT, bowl_gradient, in_a_loop, keras_rules, until
 
 
@@ -163,3 +166,79 @@ def test_race_in_a_loop_a_new_surface_and_its_lr_reset_draw_once(slow_drawing):
         assert len(demo.paths["SGD"]) == 280 and demo.outcomes["SGD"] == "escaped"
 
     in_a_loop(test)
+
+
+# --- the student's update rules racing nblib's (issue 23) -----------------------------------------
+
+def homework_rules():
+    """Week 5's four rules in the homework's signatures, written another way: through keras_rules's
+    updates (Adam in the textbook form with Keras's "epsilon hat"), the state passed as a tuple."""
+    def rule(racer, *hyper_names):
+        def step(w, g, *state_and_t, lr, **hyper):
+            *state, t = state_and_t if racer == "Adam" else (*state_and_t, 0)
+            beta = hyper.get("momentum", hyper.get("beta1", 0.9))
+            beta2 = hyper.get("rho", hyper.get("beta2", 0.999))
+            update, _ = keras_rules(lr, beta, beta2)[racer]
+            w, new_state = update(w, g, tuple(state) if racer == "Adam" else state[0], t)
+            return (w, *new_state) if racer == "Adam" else (w, new_state)
+        return step
+    return {"momentum_step": rule("momentum"), "nesterov_step": rule("Nesterov"), "rmsprop_step": rule("RMSprop"),
+            "adam_step": rule("Adam")}
+
+
+def said(demo) -> str:
+    """The demo's comparison lines as text, one per rule separated by <br>."""
+    return html.unescape(re.sub(r"</?span[^>]*>", "", demo.yours_line.value))
+
+
+def test_without_yours_the_race_shows_no_line_and_no_dashed_paths():
+    demo = OptimizerRace(steps=20)
+    assert demo.yours_line.layout.display == "none" and demo.their_racers == {}
+    assert [t.get_text() for t in demo.ax_loss.get_legend().get_texts()] == list(RACERS)
+    assert len(demo.ax.get_lines()) == 2 + len(RACERS)  # the minimum, the start and one path per racer
+
+
+def test_correct_rules_written_another_way_race_along_nblibs_paths():
+    demo = OptimizerRace(steps=40, yours=homework_rules())
+    lines = said(demo).split("<br>")
+    assert len(lines) == 4 and all("agrees with nblib's" in line for line in lines), said(demo)
+    for racer, (rule, state) in keras_rules(0.02, 0.9, 0.999).items():  # the paths, written out once more
+        if racer == "SGD":
+            continue
+        w, path = np.array([-4.5, 1.5]), [np.array([-4.5, 1.5])]
+        for t in range(1, 41):
+            w, state = rule(w, bowl_gradient(w), state, t)
+            path.append(w)
+        np.testing.assert_allclose(demo.their_paths[racer], path, rtol=1e-10, atol=1e-14, err_msg=racer)
+        np.testing.assert_allclose(demo.their_path_lines[racer].get_xydata(), path, rtol=1e-10, atol=1e-14)
+    assert "yours (dashed)" in [t.get_text() for t in demo.ax_loss.get_legend().get_texts()]
+
+
+def test_an_adam_without_bias_correction_first_differs_at_step_1():
+    def adam_step(w, g, m, v, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-7):
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g**2
+        return w - lr * m / (np.sqrt(v) + eps), m, v              # no division by 1 - beta^t
+
+    demo = OptimizerRace(steps=20, yours={"adam_step": adam_step})
+    # Step 1 from (-4.5, 1.5), g = (-4.5, 15), lr = 0.02: m = 0.1 g, v = 0.001 g², so without the correction
+    # x moves by lr * 0.1 * 4.5 / (sqrt(0.001) * 4.5 + 1e-7); with it (Keras's form) by lr * 4.5 / (4.5 + 1e-7 / sqrt(0.001)).
+    theirs = -4.5 + 0.02 * 0.1 * 4.5 / (np.sqrt(0.001) * 4.5 + 1e-7)
+    nblibs = -4.5 + 0.02 * 4.5 / (4.5 + 1e-7 / np.sqrt(0.001))
+    assert f"your adam_step first differs at [1, 0]: {theirs:.4g} against nblib's {nblibs:.4g}" in said(demo), said(demo)
+    assert demo.their_paths["Adam"][1, 0] == pytest.approx(theirs, rel=1e-12)
+    assert demo.paths["Adam"][1, 0] == pytest.approx(nblibs, rel=1e-12)
+
+
+def test_unfinished_raising_and_misshapen_rules_leave_nblibs_racers_drawn():
+    def not_written(*args, **kwargs):
+        raise NotImplementedError("Exercise 1: replace this line with your code")
+
+    demo = OptimizerRace(steps=20, yours={"momentum_step": not_written, "nesterov_step": lambda *a, **k: 1 / 0,
+                                          "rmsprop_step": lambda w, g, s, **k: (w[None, :], s)})
+    lines = said(demo).split("<br>")
+    assert lines[0].endswith("your momentum_step is not written yet (it raises NotImplementedError): nblib's is drawn alone")
+    assert lines[1].endswith("your nesterov_step raised ZeroDivisionError: division by zero")
+    assert lines[2].endswith("your rmsprop_step raised ValueError: the new w at step 1 has shape (1, 2), not the shape of w, (2,)")
+    for racer in ("momentum", "Nesterov", "RMSprop"):
+        assert demo.their_paths[racer] is None and not demo.their_path_lines[racer].get_visible()
+        assert demo.path_lines[racer].get_xydata().shape == (21, 2)  # nblib's path, all 20 steps
