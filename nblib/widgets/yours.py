@@ -138,6 +138,7 @@ def difference(expected, theirs) -> str | None:
             if where is not None:
                 return f"(output {k} of {len(expected)}) {where}"
         return None
+    theirs, expected = np.asarray(theirs, dtype=float), np.asarray(expected, dtype=float)  # a float is an array of ()
     close = np.isclose(theirs, expected, rtol=RTOL, atol=ATOL)
     if close.all():
         return None

@@ -156,22 +156,8 @@ def rosenblatt(X, y, *, lr, epochs, w0, b0):
     return w, b, errors
 
 
-# The demos of earlier runs of a cell stay alive (their widgets hold them), and ids are addresses, not ages
-# (LAST_DEMO's newest by id may be an older one): mark the old ones before each run, read the one left unmarked.
-def mark_old(hw: Homework, demo: str) -> None:
-    hw.notebook.kernel(f"for _o in gc.get_objects():\n    if type(_o).__name__ == {demo!r}:\n"
-                       "        _o._old_for_the_test = True")
-
-
-def newest(hw: Homework, demo: str, expression: str):
-    """``expression`` evaluated on the demo ``d`` of class ``demo`` that the cell's newest run made, as JSON."""
-    return json.loads(hw.notebook.kernel(
-        f"d, = [o for o in gc.get_objects() if type(o).__name__ == {demo!r} "
-        f"and not hasattr(o, '_old_for_the_test')]\nprint(json.dumps({expression}))"))
-
-
 def playground(hw: Homework, expression: str):
-    return newest(hw, "PerceptronPlayground", expression)
+    return hw.drawn("PerceptronPlayground", expression)
 
 
 def trained(hw: Homework) -> None:
@@ -198,7 +184,6 @@ def test_week01_perceptron_playground_trains_the_students_train_perceptron(page,
 
     # The solution's rule: the student's line and mistakes are those of the rule run here, with the page's settings.
     hw.solve("train_perceptron")
-    mark_old(hw, "PerceptronPlayground")
     hw.run()
     trained(hw)
     assert "agrees with nblib's" in hw.line("agrees")
@@ -233,7 +218,6 @@ def test_week01_perceptron_playground_trains_the_students_train_perceptron(page,
         "        if errors[-1] == 0:\n"
         "            break\n"
         "    return w, b, errors")
-    mark_old(hw, "PerceptronPlayground")
     run_cell(hw.notebook, hw.demo)
     trained(hw)
     right, _, _ = rosenblatt(X, y, lr=lr, epochs=1, w0=w0, b0=b0)
@@ -257,12 +241,11 @@ def test_week02_activation_explorer_draws_the_students_activations_and_derivativ
     # Untouched: every stub raises NotImplementedError; the demo says so and draws nblib's curves alone.
     hw.run()
     assert "your sigmoid is not written yet" in hw.line("not written yet")
-    assert newest(hw, "ActivationExplorer", "[t is None for t in d.theirs]") == [True, True]
+    assert hw.drawn("ActivationExplorer", "[t is None for t in d.theirs]") == [True, True]
     hw.shot("not-written")
 
     # The solution's functions: the orange curves are sigma(x) and sigma(x) (1 - sigma(x)) on the plotted x.
     hw.solve("activations", "derivatives")
-    mark_old(hw, "ActivationExplorer")
     hw.run()
     text = hw.line("sigmoid_derivative agrees")
     assert "your sigmoid agrees with nblib's" in text and "your sigmoid_derivative agrees with nblib's" in text, text
@@ -273,7 +256,7 @@ def test_week02_activation_explorer_draws_the_students_activations_and_derivativ
     assert (low, high) == (-6.0, 6.0)
     x = np.union1d(np.linspace(low, high, 401), [0.0])          # 401 points (the default), and 0
     s = 1 / (1 + np.exp(-x))
-    drawn = newest(hw, "ActivationExplorer", "[d.their_line.get_xdata().tolist(), d.theirs[0].tolist(), "
+    drawn = hw.drawn("ActivationExplorer", "[d.their_line.get_xdata().tolist(), d.theirs[0].tolist(), "
                                              "d.theirs[1].tolist(), d.their_derivative_line.get_ydata().tolist()]")
     assert drawn[0] == pytest.approx(x, abs=1e-12)
     assert drawn[1] == pytest.approx(s, rel=1e-12) and drawn[2] == pytest.approx(s * (1 - s), rel=1e-12)
@@ -283,7 +266,6 @@ def test_week02_activation_explorer_draws_the_students_activations_and_derivativ
     # Planted mistakes students make: sigma' written as sigma itself, and ReLU's derivative 1 at z = 0.
     hw.notebook.kernel("def sigmoid_derivative(z):\n    return sigmoid(z)\n"
                        "def relu_derivative(z):\n    return np.where(z >= 0, 1.0, 0.0)")
-    mark_old(hw, "ActivationExplorer")
     run_cell(hw.notebook, hw.demo)
     text = hw.line("differs")
     s6 = 1 / (1 + np.exp(6.0))                                # sigma(-6); nblib's sigma'(-6) = s6 (1 - s6)
@@ -294,7 +276,7 @@ def test_week02_activation_explorer_draws_the_students_activations_and_derivativ
     zero = int(np.flatnonzero(x == 0.0)[0])                   # linspace(-6, 6, 401) holds 0 at index 200
     text = hw.line("relu_derivative first differs")
     assert f"your relu_derivative first differs at x = 0 [{zero}]: 1 against nblib's 0" in text, text
-    assert newest(hw, "ActivationExplorer", "d.their_misses.get_xydata().tolist()") == [[0.0, 1.0]]
+    assert hw.drawn("ActivationExplorer", "d.their_misses.get_xydata().tolist()") == [[0.0, 1.0]]
     assert cell_errors(hw.notebook, hw.demo) == []
     hw.shot("planted-relu-derivative")
 
@@ -351,24 +333,6 @@ def test_week03_softmax_explorer_shows_the_students_softmax(page, lab):
 
 # -- week 4: the training curve through the student's train ----------------------------------------
 
-# The demos made from here on, in order, so that a test finds the one its cell made last (several of a
-# class stay alive: each run of the cell makes a new one, and the page keeps the old one's widgets).
-TRACK_DEMOS = """
-import nblib.widgets._core as _core
-_made, _demo_init = [], _core.Demo.__init__
-def _tracked_init(self, *args, **kwargs):
-    _made.append(self)
-    _demo_init(self, *args, **kwargs)
-_core.Demo.__init__ = _tracked_init
-"""
-
-
-def newest(hw: Homework, demo: str, expression: str):
-    """``expression`` evaluated on the demo ``d`` of class ``demo`` made last, as JSON."""
-    return json.loads(hw.notebook.kernel(f"d = [o for o in _made if type(o).__name__ == {demo!r}][-1]; "
-                                         f"print(json.dumps({expression}))"))
-
-
 WEEK04_NEEDS = ("dense_backward", "activation_backward", "softmax_cross_entropy_backward", "mlp_backward",
                 "sgd_train_step", "train")
 
@@ -400,10 +364,9 @@ def test_week04_training_curve_shows_the_students_train(page, lab):
 
     path = "week04_backprop/homework.ipynb"
     hw = Homework(page, lab, path, "yours_train", needs=("setup", *WEEK04_NEEDS))
-    hw.notebook.kernel(TRACK_DEMOS)
     hw.run()
     assert "not written yet" in hw.line("not written yet")
-    assert newest(hw, "TrainingCurve", "d.theirs is None") is True
+    assert hw.drawn("TrainingCurve", "d.theirs is None") is True
     hw.shot("not-written")
 
     # The solution's functions: the diamonds are the losses of the settings the page shows.
@@ -418,7 +381,7 @@ def test_week04_training_curve_shows_the_students_train(page, lab):
     iris = data.iris()
     settings = dict(hidden=16, epochs=epochs, lr=lr, rng=0)
     right = numpy_train(iris.X_train, iris.y_train, batch_size=batch_size, **settings)[2]
-    assert newest(hw, "TrainingCurve", "d.theirs.tolist()") == pytest.approx(right, rel=1e-9)
+    assert hw.drawn("TrainingCurve", "d.theirs.tolist()") == pytest.approx(right, rel=1e-9)
     hw.shot("solution")
 
     # A planted train whose epoch loss is the plain mean of the batch losses: it differs from the first
@@ -428,7 +391,7 @@ def test_week04_training_curve_shows_the_students_train(page, lab):
     wrong = numpy_train(iris.X_train, iris.y_train, batch_size=batch_size, mean="plain", **settings)[2]
     text = hw.line("differs")
     assert f"(output 3 of 3) first differs at [0]: {wrong[0]:.4g} against nblib's {right[0]:.4g}" in text, text
-    assert newest(hw, "TrainingCurve", "d.losses.tolist()") == pytest.approx(right, rel=1e-9)
+    assert hw.drawn("TrainingCurve", "d.losses.tolist()") == pytest.approx(right, rel=1e-9)
     hw.shot("planted-plain-mean")
     press(labelled(root, ".widget-slider", "batch size"), "ArrowLeft", 4)
     assert handle_value(labelled(root, ".widget-slider", "batch size")) == 28
@@ -474,11 +437,10 @@ def bowl_paths(lr, beta, beta2, steps, eps=1e-7):
 def test_week05_optimizer_race_races_the_students_rules(page, lab):
     path = "week05_optimizers/homework.ipynb"
     hw = Homework(page, lab, path, "yours_update_rules", needs=("setup", *WEEK05_RULES))
-    hw.notebook.kernel(TRACK_DEMOS)
     hw.run()
     text = hw.line("not written yet")
     assert text.count("not written yet") == 4, text
-    assert newest(hw, "OptimizerRace", "[p is None for p in d.their_paths.values()]") == [True] * 4
+    assert hw.drawn("OptimizerRace", "[p is None for p in d.their_paths.values()]") == [True] * 4
     hw.shot("not-written")
 
     # The solution's rules: each dashed path is the one the controls' settings give, recomputed here.
@@ -492,7 +454,7 @@ def test_week05_optimizer_race_races_the_students_rules(page, lab):
     beta2 = round(handle_value(labelled(root, ".widget-slider", "beta2 (RMSprop ρ, Adam β2)")), 3)  # steps of 0.001
     steps = int(handle_value(labelled(root, ".widget-slider", "steps")))
     assert (lr, beta, beta2, steps) == (pytest.approx(0.02, rel=0.01), 0.9, 0.999, 150)
-    drawn = newest(hw, "OptimizerRace", "{r: p.tolist() for r, p in d.their_paths.items()}")
+    drawn = hw.drawn("OptimizerRace", "{r: p.tolist() for r, p in d.their_paths.items()}")
     for racer, expected in bowl_paths(lr, beta, beta2, steps).items():
         assert np.array(drawn[racer]) == pytest.approx(expected, rel=1e-9, abs=1e-12), racer
     hw.shot("solution")
@@ -543,7 +505,7 @@ def he_relu_stack(depth, width, batch, seed=0):
 def finished(hw: Homework) -> None:
     """Wait until the newest explorer's Run has been through every layer (it runs in the background)."""
     deadline = time.monotonic() + 60
-    while not newest(hw, "InitExplorer", "len(d.stats) == d.computed['depth'] and not d.run.running"):
+    while not hw.drawn("InitExplorer", "len(d.stats) == d.computed['depth'] and not d.run.running"):
         assert time.monotonic() < deadline, "the explorer's forward pass did not finish"
         time.sleep(0.3)
 
@@ -551,11 +513,10 @@ def finished(hw: Homework) -> None:
 def test_week06_init_explorer_draws_the_students_initializers(page, lab):
     path = "week06_training_deep/homework.ipynb"
     hw = Homework(page, lab, path, "yours_initializers", needs=("setup", "he_normal", "glorot_uniform"))
-    hw.notebook.kernel(TRACK_DEMOS)
     hw.run()
     assert "not written yet" in hw.line("not written yet")
     finished(hw)
-    assert newest(hw, "InitExplorer", "bool(np.isnan(d.their_stds).all())") is True
+    assert hw.drawn("InitExplorer", "bool(np.isnan(d.their_stds).all())") is True
     hw.shot("not-written")
 
     # The solution's initializers: the diamonds are the spread of the stack the controls describe.
@@ -569,7 +530,7 @@ def test_week06_init_explorer_draws_the_students_initializers(page, lab):
               for label in ("initializer", "activation")]
     assert (depth, chosen) == (20, ["he_normal", "relu"])
     W1, stds = he_relu_stack(depth, width=128, batch=128)               # the cell's width and batch
-    assert newest(hw, "InitExplorer", "d.their_stds.tolist()") == pytest.approx(stds, rel=1e-9)
+    assert hw.drawn("InitExplorer", "d.their_stds.tolist()") == pytest.approx(stds, rel=1e-9)
     hw.shot("solution")
 
     # A planted He without its factor 2: every weight is nblib's / sqrt(2), and the spread falls layer by layer.
@@ -578,7 +539,7 @@ def test_week06_init_explorer_draws_the_students_initializers(page, lab):
     text = hw.line("differs")
     assert f"your he_normal first differs at [0, 0]: {W1[0, 0] / np.sqrt(2):.4g} against nblib's {W1[0, 0]:.4g}" in text, text
     finished(hw)
-    their = newest(hw, "InitExplorer", "d.their_stds.tolist()")
+    their = hw.drawn("InitExplorer", "d.their_stds.tolist()")
     assert their[-1] < 0.1 * stds[-1], their
     hw.shot("planted-no-factor-2")
     labelled(root, ".widget-dropdown", "initializer").locator("select").select_option("glorot_uniform")

@@ -97,6 +97,8 @@ def test_tuples_are_compared_output_by_output():
     yours = Yours({"pair": lambda x: (x, 3 * x)}, accepted=("pair",), demo="TestDemo")
     seen = yours.compare("pair", reference, np.array([1.0, 2.0]))
     assert seen.line.startswith("your pair (output 2 of 2) first differs at [0]: 3 against nblib's 2")
+    seen = Yours({"pair": lambda x: (x, 2.5)}, accepted=("pair",), demo="D").compare("pair", lambda x: (x, 2.0), 1.0)
+    assert seen.line == "your pair (output 2 of 2) first differs: 2.5 against nblib's 2 (largest difference 0.5)"
     seen = yours.compare("pair", lambda x: (x, x, x), np.array([1.0]))
     assert seen.line == "your pair returned a tuple of 2; nblib's returns 3 values"
 
