@@ -188,7 +188,86 @@ def test_week03_softmax_explorer_shows_the_students_softmax(page, lab):
 
 # -- week 7: --------------------------------------------------------------------------------------
 
-# (week 7's test goes here)
+
+# The demos a kernel makes, in the order made: gc's "newest by id" may pick an older demo that the
+# widget registry still holds after its cell was re-run. Used by weeks 7 to 9.
+REMEMBER_DEMOS = """
+import nblib.widgets as _w
+_made = []
+def _remember(cls):
+    init = cls.__init__
+    def remembered(self, *args, **kwargs):
+        _made.append(self)
+        init(self, *args, **kwargs)
+    cls.__init__ = remembered
+_remember(_w.{demo})
+"""
+
+
+def newest(hw: Homework, expression: str):
+    """``expression`` evaluated on the demo ``d`` the kernel made last (see REMEMBER_DEMOS), as JSON."""
+    return json.loads(hw.notebook.kernel(f"d = _made[-1]; print(json.dumps({expression}))"))
+
+
+def correlate_by_hand(image, kernel, padding):
+    """Keras's convolution written out: out[i, j] = sum of x_pad[i + p, j + q] K[p, q] (3x3 at stride 1:
+    'same' is one zero all round)."""
+    x = np.pad(image, 1) if padding == "same" else image
+    H, W = x.shape[0] - 2, x.shape[1] - 2
+    return np.array([[np.sum(x[i:i + 3, j:j + 3] * kernel) for j in range(W)] for i in range(H)])
+
+
+def shown_kernel(root) -> np.ndarray:
+    """The 3x3 kernel the page's nine sliders and the factor show."""
+    entries = [handle_value(labelled(root, ".widget-slider", f"K[{p},{q}]")) for p in range(3) for q in range(3)]
+    factor = {"1": 1.0, "1/9": 1 / 9, "1/16": 1 / 16}[labelled(root, ".widget-dropdown", "times").locator(
+        "select").input_value()]
+    return np.array(entries).reshape(3, 3) * factor
+
+
+def test_week07_filter_explorer_shows_the_students_convolution_and_pooling(page, lab):
+    from nblib import data
+
+    path = "week07_cnn/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_conv2d_forward",
+                  needs=("setup", "output_size", "conv2d_forward", "maxpool_forward"))
+    hw.notebook.kernel(REMEMBER_DEMOS.format(demo="FilterExplorer"))
+    digit = data.digits_28x28(source="digits").X_test[0, :, :, 0].astype(float)   # the demo's digit 0, (28, 28)
+
+    # Untouched: both stubs raise NotImplementedError; the demo says so and draws nblib's alone.
+    hw.run()
+    hw.line("conv2d_forward is not written yet")
+    assert "maxpool_forward is not written yet" in hw.line("maxpool_forward is not written yet")
+    assert newest(hw, "d.their_feature is None and d.their_pooled is None") is True
+    hw.shot("not-written")
+
+    # The solution's functions: the orange row is the convolution and pooling of the kernel shown.
+    hw.solve("output_size", "conv2d_forward", "maxpool_forward")
+    hw.run()
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+    assert "maxpool_forward agrees" in hw.line("maxpool_forward agrees")
+    assert "conv2d_forward agrees with nblib's" in hw.line("conv2d_forward agrees")
+    K = shown_kernel(root)
+    np.testing.assert_array_equal(K, [[1, 0, -1], [2, 0, -2], [1, 0, -1]])          # the vertical Sobel
+    feature = correlate_by_hand(digit, K, "valid")                                  # (26, 26)
+    pooled = np.maximum(feature, 0).reshape(13, 2, 13, 2).max(axis=(1, 3))          # ReLU, then 2x2 blocks' max
+    assert newest(hw, "d.their_feature.tolist()") == pytest.approx(feature, abs=1e-12)
+    assert newest(hw, "d.their_pooled.tolist()") == pytest.approx(pooled, abs=1e-12)
+    hw.shot("solution")
+
+    # A planted flipped kernel (true convolution): the Sobel flipped is its negative, so the first
+    # position where the digit has a vertical edge differs; the symmetric box blur agrees.
+    hw.notebook.kernel("def conv2d_forward(x, W, b, *, stride=1, padding='valid'):\n"
+                       "    return conv.conv2d_forward(x, W[::-1, ::-1], b, stride=stride, padding=padding)[0]")
+    run_cell(hw.notebook, hw.demo)
+    text = hw.line("conv2d_forward first differs")
+    flipped = correlate_by_hand(digit, K[::-1, ::-1], "valid")
+    i, j = np.argwhere(~np.isclose(flipped, feature, rtol=1e-6, atol=1e-9))[0]
+    assert f"first differs at [0, {i}, {j}, 0]: {flipped[i, j]:.4g} against nblib's {feature[i, j]:.4g}" in text, text
+    hw.shot("planted-flipped")
+    labelled(root, ".widget-dropdown", "kernel").locator("select").select_option(label="blur (box)")
+    assert "conv2d_forward agrees" in hw.line("conv2d_forward agrees")
+    assert cell_errors(hw.notebook, hw.demo) == []
 
 
 # -- week 8: --------------------------------------------------------------------------------------
