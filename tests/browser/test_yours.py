@@ -272,7 +272,78 @@ def test_week07_filter_explorer_shows_the_students_convolution_and_pooling(page,
 
 # -- week 8: --------------------------------------------------------------------------------------
 
-# (week 8's test goes here)
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def lstm_written_out(x, kernel, recurrent_kernel, bias):
+    """Keras's LSTM over one sequence x (T, D) from zero states, blocks i, f, c, o: h, c each (T, H)."""
+    H = recurrent_kernel.shape[0]
+    h, c, hs, cs = np.zeros(H), np.zeros(H), [], []
+    for x_t in x:
+        z = x_t @ kernel + h @ recurrent_kernel + bias                      # (4H,)
+        c = sigmoid(z[H:2 * H]) * c + sigmoid(z[:H]) * np.tanh(z[2 * H:3 * H])
+        h = sigmoid(z[3 * H:]) * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.array(hs), np.array(cs)
+
+
+def trained_cell(hw: Homework, root):
+    """Once the viewer's training has finished: the shown sequence (T, D) and the LSTM's weights."""
+    root.locator(".nnf-run", has_text="finished").wait_for(timeout=120_000)
+    k = int(handle_value(labelled(root, ".widget-slider", "example")))
+    x = np.array(newest(hw, f"d.examples[0][{k}].tolist()"))
+    kernel, recurrent_kernel, bias = (np.array(p) for p in newest(
+        hw, "[p.tolist() for p in d.model.layers[0].params.values()]"))
+    return x, kernel, recurrent_kernel, bias
+
+
+def test_week08_gate_viewer_replays_the_students_lstm_step(page, lab):
+    path = "week08_rnn_lstm/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_lstm_step", needs=("setup", "lstm_step"))
+    hw.notebook.kernel(REMEMBER_DEMOS.format(demo="LSTMGateViewer"))
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+
+    # Untouched: the stub raises NotImplementedError; the viewer says so and draws nblib's gates alone.
+    hw.run()
+    assert "not written yet" in hw.line("lstm_step is not written yet")
+    assert newest(hw, "d.their_c is None and d.their_h is None") is True
+    hw.shot("not-written")
+
+    # The solution's lstm_step: the orange rows are the states of the trained cell, written out here.
+    hw.solve("lstm_step")
+    hw.run()
+    x, kernel, recurrent_kernel, bias = trained_cell(hw, root)
+    assert x.shape == (12, 2) and kernel.shape == (2, 8)
+    assert "agrees with nblib's at every step t = 1..12" in hw.line("agrees")
+    h, c = lstm_written_out(x, kernel, recurrent_kernel, bias)
+    assert newest(hw, "d.their_h.tolist()") == pytest.approx(h, abs=1e-12)
+    assert newest(hw, "d.their_c.tolist()") == pytest.approx(c, abs=1e-12)
+    hw.shot("solution")
+
+    # A planted lstm_step that reads the blocks as i, f, o, c: it differs at step 1, where the
+    # states are zero and h = o * tanh(i * g), with o and g exchanged.
+    hw.notebook.kernel("def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):\n"
+                       "    H = h_prev.shape[1]\n"
+                       "    z = x_t @ kernel + h_prev @ recurrent_kernel + bias\n"
+                       "    i, f, o = 1 / (1 + np.exp(-z[:, :H])), 1 / (1 + np.exp(-z[:, H:2 * H])), "
+                       "1 / (1 + np.exp(-z[:, 2 * H:3 * H]))\n"
+                       "    c = f * c_prev + i * np.tanh(z[:, 3 * H:])\n"
+                       "    return o * np.tanh(c), c")
+    run_cell(hw.notebook, hw.demo)
+    press(labelled(root, ".widget-slider", "example"), "ArrowRight", 2)      # another sequence: example 2
+    x, kernel, recurrent_kernel, bias = trained_cell(hw, root)
+    assert int(handle_value(labelled(root, ".widget-slider", "example"))) == 2
+    z = x[0] @ kernel + bias                                                 # step 1, zero states: (8,)
+    right = sigmoid(z[6:]) * np.tanh(sigmoid(z[:2]) * np.tanh(z[4:6]))
+    wrong = sigmoid(z[4:6]) * np.tanh(sigmoid(z[:2]) * np.tanh(z[6:]))
+    u = np.argwhere(~np.isclose(wrong, right, rtol=1e-6, atol=1e-9))[0][0]
+    expected = f"at step t = 1: (output 1 of 2) first differs at [0, {u}]: {wrong[u]:.4g} against nblib's {right[u]:.4g}"
+    assert expected in hw.line(re.escape(expected))
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-gate-order")
 
 
 # -- week 9: --------------------------------------------------------------------------------------
