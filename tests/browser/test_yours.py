@@ -348,4 +348,62 @@ def test_week08_gate_viewer_replays_the_students_lstm_step(page, lab):
 
 # -- week 9: --------------------------------------------------------------------------------------
 
-# (week 9's test goes here)
+
+def attention_by_hand(angle, length, scaled=True):
+    """One query at ``angle`` degrees and ``length`` over the explorer's five keys (= values), written
+    out: scores q . k_j (/ sqrt 2), softmax over the keys; returns the weights (5,) and output (2,)."""
+    from nblib.widgets.attention_explorer import KEYS                      # the five points: data, not maths
+
+    q = length * np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    scores = np.array([q @ key for key in KEYS]) / (np.sqrt(2) if scaled else 1.0)
+    e = np.exp(scores - scores.max())
+    weights = e / e.sum()
+    return weights, weights @ KEYS
+
+
+def test_week09_attention_explorer_shows_the_students_attention(page, lab):
+    path = "week09_attention/homework.ipynb"
+    hw = Homework(page, lab, path, "yours_scaled_dot_product_attention",
+                  needs=("setup", "scaled_dot_product_attention", "masks"))
+    hw.notebook.kernel(REMEMBER_DEMOS.format(demo="AttentionExplorer"))
+    root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
+
+    # Untouched: the stub raises NotImplementedError; the explorer says so and draws nblib's alone.
+    hw.run()
+    assert "not written yet" in hw.line("scaled_dot_product_attention is not written yet")
+    assert newest(hw, "d.their_weights is None and d.their_output is None") is True
+    hw.shot("not-written")
+
+    # The solution's functions: the diamonds are the weights and output of the query the page shows.
+    hw.solve("scaled_dot_product_attention", "masks")
+    hw.run()
+    assert "agrees with nblib's" in hw.line("agrees")
+    angle = handle_value(labelled(root, ".widget-slider", "query angle (°)"))
+    length = handle_value(labelled(root, ".widget-slider", "query length"))
+    assert (angle, length) == (30, 2)
+    weights, output = attention_by_hand(angle, length)
+    assert newest(hw, "d.their_weights.tolist()") == pytest.approx(weights, rel=1e-12)
+    assert newest(hw, "d.their_output.tolist()") == pytest.approx(output, rel=1e-12)
+    hw.shot("solution")
+
+    # A planted attention without the division by sqrt(d_k): the output differs at once; turned to
+    # 45 degrees, at the position this test computes for 45 degrees.
+    hw.notebook.kernel("def scaled_dot_product_attention(q, k, v, mask=None):\n"
+                       "    scores = q @ np.swapaxes(k, -1, -2)\n"
+                       "    if mask is not None:\n"
+                       "        scores = np.where(mask, scores, -1e9)\n"
+                       "    e = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
+                       "    weights = e / e.sum(axis=-1, keepdims=True)\n"
+                       "    return weights @ v, weights")
+    run_cell(hw.notebook, hw.demo)
+    assert "first differs" in hw.line("first differs")
+    press(labelled(root, ".widget-slider", "query angle (°)"), "ArrowRight", 3)   # 5 degrees a press
+    angle = handle_value(labelled(root, ".widget-slider", "query angle (°)"))
+    assert angle == 45
+    right, wrong = attention_by_hand(angle, length)[1], attention_by_hand(angle, length, scaled=False)[1]
+    j = np.argwhere(~np.isclose(wrong, right, rtol=1e-6, atol=1e-9))[0][0]
+    expected = f"(output 1 of 2) first differs at [0, {j}]: {wrong[j]:.4g} against nblib's {right[j]:.4g}"
+    assert expected in hw.line(re.escape(expected))
+    assert newest(hw, "d.result.weights.tolist()") == pytest.approx(attention_by_hand(angle, length)[0], rel=1e-12)
+    assert cell_errors(hw.notebook, hw.demo) == []
+    hw.shot("planted-no-scaling")
