@@ -17,6 +17,10 @@ key (it saturates, and its gradient vanishes); divided by sqrt(d_k) they have va
 d_k. :func:`saturation_batches` samples that, one batch (a "round") per step of a
 :class:`~nblib.widgets.Run`: on a slow kernel the histograms fill in under a progress bar, and Stop
 keeps the rounds so far.
+
+With ``yours=`` (week 9's homework) a student's ``scaled_dot_product_attention`` looks the query up
+beside nblib's in the same debounced drawing, and their ``causal_mask`` or ``padding_mask`` makes the
+mask chosen; their weights and output are drawn in orange over nblib's (see :mod:`nblib.widgets.yours`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nblib import attention
 from nblib._validation import check_choice, check_int
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
 
@@ -43,6 +48,13 @@ MASKS = {
     "padding: the sequence has 3 tokens (keys 4, 5 are padding)": np.array([True, True, True, False, False]),
     "causal: the query is position 2 (keys 3-5 are its future)": np.array([True, True, False, False, False]),
 }
+# How week 9's masks make each of MASKS: (the function, its arguments, the row the query sees).
+PADDING, CAUSAL = list(MASKS)[1:]
+MASK_MAKERS = {
+    PADDING: ("padding_mask", attention.padding_mask, (np.array([3]), 5), lambda m: m[0, 0]),  # (1, 1, 5) -> (5,)
+    CAUSAL: ("causal_mask", attention.causal_mask, (5,), lambda m: m[1]),                    # (5, 5): query 2's row
+}
+YOURS_COLOUR = "#ff7f0e"  # the student's weights, output and mask
 D_K_CHOICES = (2, 8, 32, 128, 512)
 LENGTH_LIMITS = (0.0, 8.0)
 BATCHES, BATCH_SIZE, KEYS_SAMPLED = 20, 100, 5     # the saturation panel: 20 batches of 100 queries, 5 keys each
@@ -175,6 +187,16 @@ class AttentionExplorer(Demo):
         One of :data:`D_K_CHOICES`, for the saturation panel.
     seed : int
         The saturation panel's random draws.
+    yours : {"scaled_dot_product_attention": function, "causal_mask": function, "padding_mask": function}, optional
+        A student's ``scaled_dot_product_attention(q, k, v, mask=None)`` returning ``(out, weights)``
+        (q (1, 2), k = v = the keys (5, 2), mask (1, 5); week 9's homework), and their masks
+        ``causal_mask(T)`` (T, T) and ``padding_mask(lengths, T)`` (N, 1, T). Their weights are drawn
+        as orange diamonds on nblib's bars, their output as an orange diamond in the plane, the keys
+        their mask hides as orange crosses; a line each says whether they agree. The homework's
+        attention always divides by sqrt(d_k); with the scaling switched off it is given sqrt(d_k) q,
+        so that it computes softmax(q . k) too. Attention without the scaling, or a softmax over the
+        queries instead of the keys, differs at once; a mask that is upper triangular or hides the
+        real tokens shows when that mask is chosen.
 
     Example
     -------
@@ -183,8 +205,10 @@ class AttentionExplorer(Demo):
     (np.int64(0), (2000,))
     """
 
+    YOURS = ("scaled_dot_product_attention", "causal_mask", "padding_mask")
+
     def __init__(self, angle: float = 30.0, length: float = 2.0, *, scaled: bool = True, mask: str = "no mask",
-                 d_k: int = 32, seed: int = 0):
+                 d_k: int = 32, seed: int = 0, yours=None):
         check_choice(mask, "mask", MASKS)
         if d_k not in D_K_CHOICES:
             raise ValueError(f"d_k must be one of {D_K_CHOICES}, got {d_k!r}")
@@ -194,7 +218,7 @@ class AttentionExplorer(Demo):
 
         figure, (self.ax_plane, self.ax_weights, self.ax_saturation) = plt.subplots(
             1, 3, figsize=(13, 4.0), width_ratios=[1.1, 1, 1.3])
-        super().__init__(figure)
+        super().__init__(figure, yours)
         self.angle = W.FloatSlider(value=angle % 360, min=0, max=355, step=5, description="query angle (°)",
                                    continuous_update=True, style=WIDE)
         self.length = W.FloatSlider(value=length, min=LENGTH_LIMITS[0], max=LENGTH_LIMITS[1], step=0.25,
@@ -210,6 +234,8 @@ class AttentionExplorer(Demo):
         self.sampled: dict = {}
         self.computed: dict = {}
         self.outcome = ""
+        self.comparisons = ()          # how the student's functions compared in the last drawing
+        self.their_weights = self.their_output = self.their_mask = None   # (5,), (2,), (5,) bool, when usable
 
         self._draw_soon = Debouncer(lambda: self.show())
         self._resample_soon = Debouncer(lambda: self.resample())
@@ -217,7 +243,7 @@ class AttentionExplorer(Demo):
             control.observe(lambda _change: self._draw_soon(), "value")
         self.d_k.observe(lambda _change: self._resample_soon(), "value")
         self.widget = W.VBox([W.HBox([W.VBox([self.angle, self.length]), W.VBox([self.scaled, self.mask])]),
-                              W.HBox([self.d_k]), self.run.widget, self.status, self.output])
+                              W.HBox([self.d_k]), self.run.widget, self.status, self.yours_line, self.output])
         self.resample()
 
     # -- the saturation panel's sampling -----------------------------------------------------------
@@ -260,12 +286,34 @@ class AttentionExplorer(Demo):
         s = self.settings()
         allowed = MASKS[s["mask"]]
         self.result = lookup(query_vector(s["angle"], s["length"]), scaled=s["scaled"], mask=allowed)
+        if self.yours:
+            self._compare_yours(s)
         self._draw_plane(allowed)
         self._draw_weights(allowed)
         self._draw_saturation()
         self.figure.tight_layout()
         self.status.value = self._summary()
+        if self.yours:
+            self._say(*self.comparisons)
         self._render()
+
+    def _compare_yours(self, s: dict) -> None:
+        """The student's attention for the query shown (and their mask, if one is chosen), beside nblib's."""
+        q = self.result.query                                                  # (2,)
+        # Their attention always divides by sqrt(d_k): unscaled, it gets sqrt(d_k) q, whose scores are q . k.
+        given = q if s["scaled"] else q * math.sqrt(len(q))
+        mask = None if s["mask"] == "no mask" else MASKS[s["mask"]][None]      # (1, 5): nblib's, one judgement each
+        attended = self.yours.compare("scaled_dot_product_attention", attention.scaled_dot_product_attention,
+                                      given[None], KEYS, KEYS, mask)          # (1, 2), (5, 2), (5, 2) -> (1, 2), (1, 5)
+        self.comparisons = (attended,)
+        self.their_output, self.their_weights = ((None, None) if attended.theirs is None
+                                                 else (attended.theirs[0][0], attended.theirs[1][0]))
+        self.their_mask = None
+        name, reference, args, row = MASK_MAKERS.get(s["mask"], (None,) * 4)
+        if name in self.yours:
+            masked = self.yours.compare(name, reference, *args)
+            self.comparisons += (masked,)
+            self.their_mask = None if masked.theirs is None else row(masked.theirs) != 0
 
     def _draw_plane(self, allowed: np.ndarray) -> None:
         ax, r = self.ax_plane, self.result
@@ -281,6 +329,8 @@ class AttentionExplorer(Demo):
         ax.annotate("", xy=shown, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": "k", "lw": 2})
         ax.text(*(shown * 1.1 + 0.05), f"q (|q| = {np.linalg.norm(r.query):g})", fontsize=8)
         ax.plot(*r.output, "*", ms=16, color="gold", mec="k", label="output = Σ w_j v_j")
+        if self.their_output is not None:
+            ax.plot(*self.their_output, "D", ms=8, mfc="none", mec=YOURS_COLOUR, mew=2, label="your output")
         ax.set_xlim(-2.3, 2.3)
         ax.set_ylim(-2.3, 2.3)
         ax.set_aspect("equal")
@@ -299,6 +349,14 @@ class AttentionExplorer(Demo):
             ax.text(bar.get_x() + bar.get_width() / 2, w + 0.02, f"{w:.2f}" if ok else "masked", ha="center",
                     fontsize=8)
         ax.set_xticks(positions, [f"k{j}" for j in positions])
+        if self.their_weights is not None:
+            ax.plot(positions, self.their_weights, "D", ms=8, color=YOURS_COLOUR, mec="k", label="your weights")  # k2's bar is orange too
+        if self.their_mask is not None and not self.their_mask.all():
+            hidden = positions[~self.their_mask]
+            ax.plot(hidden, np.full(len(hidden), 0.04), "x", ms=10, mew=2, color=YOURS_COLOUR,
+                    label="hidden by your mask")
+        if self.yours and ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper right", fontsize=7)
         ax.set_ylim(0, 1.12)
         ax.set_ylabel("attention weight w_j")
         how = "q·k / √2" if self.scaled.value else "q·k"

@@ -11,6 +11,10 @@ The arithmetic is :mod:`nblib.conv`'s. :func:`filter_maps` is the computation wi
 :func:`feature_rows` makes the feature map one row at a time, which :class:`FilterExplorer` runs
 one row per step of a :class:`~nblib.widgets.Run`: on a slow kernel the map fills in row by row
 under a progress bar, and Stop keeps the rows made so far.
+
+With ``yours=`` (week 7's homework) a student's ``conv2d_forward`` and ``maxpool_forward`` are
+called once the Run's last row is made, on the whole image and on nblib's ReLU map, and drawn in
+a second row of panels under nblib's (see :mod:`nblib.widgets.yours`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from matplotlib.patches import Rectangle
 from nblib import conv
 from nblib._validation import check_choice, check_int
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
+from nblib.widgets.yours import ATOL, RTOL
 
 __all__ = ["FilterExplorer", "KERNELS", "PRESETS", "SCALES", "FilterMaps", "filter_maps", "feature_rows"]
 
@@ -47,6 +52,19 @@ KERNELS: dict[str, np.ndarray] = {name: np.array(ints, dtype=float) * SCALES[sca
 ENTRY_LIMITS = (-8, 8)
 CUSTOM = "custom (move the sliders)"
 PADDINGS = ("valid", "same")
+YOURS_COLOUR = "#ff7f0e"  # the student's results: titles and the first differing cell
+
+
+def conv_reference(x, W, b, *, padding="valid"):
+    """nblib's convolution as week 7's homework returns it: out (N, H', W', M), no cache."""
+    out, _ = conv.conv2d_forward(x, W, b, padding=padding)
+    return out
+
+
+def maxpool_reference(x, *, pool=2):
+    """nblib's max pooling as week 7's homework returns it: out (N, H // pool, W // pool, C), no cache."""
+    out, _ = conv.maxpool_forward(x, pool=pool)
+    return out
 
 
 @dataclass
@@ -144,6 +162,15 @@ class FilterExplorer(Demo):
     index : int
         The image shown first.
     padding : {"valid", "same"}
+    yours : {"conv2d_forward": function, "maxpool_forward": function}, optional
+        A student's ``conv2d_forward(x, W, b, *, padding)`` (x (N, H, W, C), W (KH, KW, C, M),
+        b (M,) to out (N, H', W', M)) and ``maxpool_forward(x, *, pool)`` (x (N, H, W, C) to
+        (N, H // pool, W // pool, C)), week 7's homework. When the map is finished, their
+        convolution of the digit (N = C = M = 1) and their pooling of nblib's ReLU map are drawn
+        under nblib's, with the difference of the two feature maps, and a line each says whether
+        they agree. A flipped kernel shows on the edge kernels (the Sobel flipped is its
+        negative) but not on the symmetric ones (the blurs, the outline); wrong padding shows
+        with "same".
 
     Example
     -------
@@ -152,7 +179,10 @@ class FilterExplorer(Demo):
     ((6, 6), (3, 3))
     """
 
-    def __init__(self, images=None, *, kernel: str = "vertical edge (Sobel)", index: int = 0, padding: str = "valid"):
+    YOURS = ("conv2d_forward", "maxpool_forward")
+
+    def __init__(self, images=None, *, kernel: str = "vertical edge (Sobel)", index: int = 0, padding: str = "valid",
+                 yours=None):
         if images is None:
             from nblib import data
             images = data.digits_28x28(source="digits").X_test[:20]
@@ -168,9 +198,12 @@ class FilterExplorer(Demo):
         if index >= len(images):
             raise ValueError(f"index must be below the number of images, {len(images)}, got {index}")
 
-        figure, axes = plt.subplots(1, 4, figsize=(12, 3.4))
-        self.ax_image, self.ax_feature, self.ax_relu, self.ax_pooled = axes
-        super().__init__(figure)
+        hooked = bool(yours)
+        figure, axes = plt.subplots(2 if hooked else 1, 4, figsize=(12, 6.6 if hooked else 3.4), squeeze=False)
+        self.ax_image, self.ax_feature, self.ax_relu, self.ax_pooled = axes[0]
+        # The student's row, under nblib's: (unused), their feature map, theirs - nblib's, their pooling.
+        self.ax_theirs = axes[1] if hooked else ()
+        super().__init__(figure, yours)
         self.index = W.IntSlider(value=index, min=0, max=len(images) - 1, description="digit",
                                  continuous_update=True, style=WIDE)
         self.kernel = W.Dropdown(options=[*KERNELS, CUSTOM], value=kernel, description="kernel", style=WIDE)
@@ -188,6 +221,9 @@ class FilterExplorer(Demo):
         self.feature = np.full((1, 1), np.nan)
         self.computed: dict = {}
         self.outcome = ""
+        self.comparisons = ()          # how the student's functions compared on the last finished map
+        self.their_feature = None      # their feature map (H', W'), when their conv2d_forward gave a usable one
+        self.their_pooled = None       # their pooling of nblib's ReLU map (H' // 2, W' // 2), likewise
         self._filling = False   # True while a preset writes the nine entries
 
         self._recompute_soon = Debouncer(lambda: self.recompute())
@@ -198,7 +234,7 @@ class FilterExplorer(Demo):
             control.observe(lambda _change: self._recompute_soon(), "value")
         grid = W.VBox([W.HBox(self.entries[3 * p:3 * p + 3]) for p in range(3)] + [self.scale])
         self.widget = W.VBox([W.HBox([W.VBox([self.index, self.kernel, self.padding]), grid]), self.run.widget,
-                              self.status, self.output])
+                              self.status, self.yours_line, self.output])
         self.recompute()
 
     # -- controls ----------------------------------------------------------------------------------
@@ -241,6 +277,7 @@ class FilterExplorer(Demo):
         image = self.images[self.index.value]
         size = (image.shape[0] - 2, image.shape[1] - 2) if self.padding.value == "valid" else image.shape
         self.feature, self.maps, self.outcome = np.full(size, np.nan), None, "computing &hellip;"
+        self.comparisons, self.their_feature, self.their_pooled = (), None, None
         steps = feature_rows(image, K, padding=self.padding.value)
         token = object()
         self._token = token
@@ -262,7 +299,24 @@ class FilterExplorer(Demo):
             relu, pooled = _after(self.feature)
             self.maps = FilterMaps(self.feature.copy(), relu, pooled)
             self.outcome = f"finished: {rows} rows"
+            if self.yours:
+                self._compare_yours()
         self.show()
+
+    def _compare_yours(self) -> None:
+        """The student's convolution of the whole digit, and their pooling of nblib's ReLU map.
+
+        Called once per finished map, in the Run's last step (never while rows are coming).
+        Each function gets nblib's inputs, so a wrong convolution does not spoil the pooling.
+        """
+        c = self.computed
+        x = self.images[c["index"]][None, :, :, None]                       # (1, H, W, 1)
+        K = np.array(c["weights"])[:, :, None, None]                        # (3, 3, 1, 1)
+        convolved = self.yours.compare("conv2d_forward", conv_reference, x, K, np.zeros(1), padding=c["padding"])
+        pooled = self.yours.compare("maxpool_forward", maxpool_reference, self.maps.relu[None, :, :, None], pool=2)
+        self.comparisons = (convolved, pooled)
+        self.their_feature = None if convolved.theirs is None else convolved.theirs[0, :, :, 0]   # (H', W')
+        self.their_pooled = None if pooled.theirs is None else pooled.theirs[0, :, :, 0]          # (H'//2, W'//2)
 
     # -- drawing -----------------------------------------------------------------------------------
 
@@ -295,9 +349,40 @@ class FilterExplorer(Demo):
         else:
             self.ax_pooled.set_title("2x2 max pooling", fontsize=10)
         self.ax_relu.set_title("after ReLU", fontsize=10)
+        if self.yours:
+            self._show_yours(limit)
         self.figure.tight_layout()
         self.status.value = self._summary()
         self._render()
+
+    def _show_yours(self, limit: float) -> None:
+        """The student's row: their feature map, theirs - nblib's (first difference boxed), their pooling."""
+        blank, ax_feature, ax_difference, ax_pooled = self.ax_theirs
+        for ax in self.ax_theirs:
+            ax.clear()
+            ax.set_xticks([])
+            ax.set_yticks([])
+        blank.axis("off")
+        if self.their_feature is not None:
+            ax_feature.imshow(self.their_feature, cmap="RdBu", vmin=-limit, vmax=limit)
+            difference = self.their_feature - self.maps.feature                 # (H', W')
+            worst = max(float(np.nanmax(np.abs(difference), initial=0.0)), 1e-12)
+            ax_difference.imshow(difference, cmap="PuOr", vmin=-worst, vmax=worst)
+            wrong = np.argwhere(~np.isclose(self.their_feature, self.maps.feature, rtol=RTOL, atol=ATOL))
+            if len(wrong):
+                i, j = wrong[0]
+                ax_difference.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=YOURS_COLOUR,
+                                                  linewidth=2))
+        if self.their_pooled is not None:
+            ax_pooled.imshow(self.their_pooled, cmap="Blues", vmin=0, vmax=limit)
+        ax_feature.set_title("your conv2d_forward", fontsize=10, color=YOURS_COLOUR)
+        ax_difference.set_title("yours - nblib's (first difference boxed)", fontsize=10, color=YOURS_COLOUR)
+        ax_pooled.set_title("your maxpool_forward (of nblib's ReLU)", fontsize=10, color=YOURS_COLOUR)
+        if self.comparisons:
+            self._say(*self.comparisons)
+        else:
+            self.yours_line.value = ('<span style="color:#667085">… your functions are called when nblib\'s '
+                                     'map is finished</span>')
 
     def _summary(self) -> str:
         """The kernel, the feature map's range, what ReLU removed, and how the run went (HTML)."""

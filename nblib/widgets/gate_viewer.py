@@ -17,10 +17,15 @@ input gate i, forget gate f, candidate g, output gate o, cell state c and hidden
 
 A cell that has learnt the task opens i (near 1) at the marker and keeps it low elsewhere, keeps
 f near 1 after the marker so that c carries the value, and reads it out through o at the end.
+
+With ``yours=`` (week 8's homework) a student's ``lstm_step`` replays the shown sequence through the
+trained weights, step by step from nblib's states (:func:`your_states`; it never trains), and their
+c and h are drawn as extra rows under nblib's (see :mod:`nblib.widgets.yours`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from dataclasses import dataclass
@@ -32,6 +37,7 @@ import numpy as np
 from nblib import layers, optim, recurrent, training
 from nblib._validation import check_int
 from nblib.widgets._core import WIDE, Debouncer, Demo, Run
+from nblib.widgets.yours import Comparison, Yours
 
 __all__ = ["LSTMGateViewer", "GATES", "GateTrace", "toy_sequences", "training_steps", "gate_trace"]
 
@@ -40,6 +46,7 @@ GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "out
               "h": "hidden state"}
 LIMITS = {"units": (1, 4), "steps": (6, 30), "epochs": (5, 100)}
 EXAMPLES = 8          # sequences of the validation set the viewer can show
+YOURS_COLOUR = "#ff7f0e"  # the student's rows, labels and prediction
 
 
 def toy_sequences(n: int, T: int, *, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,6 +126,48 @@ def gate_trace(model: layers.Sequential, x) -> GateTrace:
     return GateTrace(**pieces, c=cache.cs[0], h=cache.hs[0], prediction=prediction)
 
 
+def lstm_step_reference(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    """nblib's LSTM step as week 8's homework returns it: (h, c), each (N, H), no cache."""
+    state, _ = recurrent.lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias)
+    return state
+
+
+def your_states(yours: Yours, lstm: layers.LSTM, x, trace: GateTrace):
+    """A student's ``lstm_step`` over one sequence x (T, D), each step from nblib's previous states.
+
+    Each step t gets nblib's h_{t-1}, c_{t-1} (zeros at t = 1), so a wrong step is judged on its
+    own and does not spoil the later ones.
+
+    Returns
+    -------
+    comparison : Comparison
+        The first step that does not agree (its line says which step), else how close they all were.
+    h, c : ndarray, shape (T, H), or None
+        The student's states per step; None when a step gave nothing usable.
+    """
+    kernel, recurrent_kernel, bias = lstm.params.values()
+    H = recurrent_kernel.shape[0]
+    h_prev, c_prev = np.zeros((1, H)), np.zeros((1, H))                    # (1, H): a batch of one
+    hs, cs, first, largest = [], [], None, 0.0
+    for t, x_t in enumerate(np.asarray(x, dtype=float)):
+        step = yours.compare("lstm_step", lstm_step_reference, x_t[None], h_prev, c_prev, kernel, recurrent_kernel,
+                             bias)                                          # x_t (1, D) -> (h, c), each (1, H)
+        if step.theirs is None:                                             # not written, raised, wrong shape
+            return step, None, None
+        (h, c), (h_ref, c_ref) = step.theirs, step.reference
+        largest = max(largest, float(np.max(np.abs(np.concatenate([h - h_ref, c - c_ref])))))
+        if first is None and not step.agrees:
+            first = dataclasses.replace(step, line=step.line.replace("your lstm_step", f"your lstm_step at step t = "
+                                                                                       f"{t + 1}:", 1))
+        hs.append(h[0])
+        cs.append(c[0])
+        h_prev, c_prev = trace.h[t][None], trace.c[t][None]                # nblib's states for the next step
+    if first is None:
+        first = dataclasses.replace(step, line=f"your lstm_step agrees with nblib's at every step t = 1..{len(hs)} "
+                                               f"(largest difference {largest:.2g})")
+    return first, np.array(hs), np.array(cs)
+
+
 class LSTMGateViewer(Demo):
     """Train a small LSTM on the toy memory task, then see each gate and state at every step.
 
@@ -140,6 +189,14 @@ class LSTMGateViewer(Demo):
         The initial settings (H, T and the epochs of training).
     seed : int
         The same settings always train the same cell on the same data.
+    yours : {"lstm_step": function}, optional
+        A student's ``lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias)`` returning
+        ``(h, c)`` (x_t (N, D), states (N, H), week 8's homework). At each drawing it replays the
+        shown sequence through the weights trained so far (it never trains), each step from nblib's
+        previous states; their c and h are drawn as orange rows under nblib's, their prediction as
+        an orange diamond, and a line says at which step they first differ. Gates in another order
+        than Keras's i, f, c, o differ from the first step; a cell that forgets c_prev, from the
+        second.
 
     Example
     -------
@@ -148,7 +205,9 @@ class LSTMGateViewer(Demo):
     (5, (10, 2))
     """
 
-    def __init__(self, units: int = 2, steps: int = 12, epochs: int = 40, *, seed: int = 0):
+    YOURS = ("lstm_step",)
+
+    def __init__(self, units: int = 2, steps: int = 12, epochs: int = 40, *, seed: int = 0, yours=None):
         settings = {"units": units, "steps": steps, "epochs": epochs}
         for name, value in settings.items():
             value = check_int(value, name, minimum=1)
@@ -159,7 +218,7 @@ class LSTMGateViewer(Demo):
 
         figure, (self.ax_seq, self.ax) = plt.subplots(2, 1, figsize=(10.0, 5.6), height_ratios=[1, 2.4],
                                                       sharex=True)
-        super().__init__(figure)
+        super().__init__(figure, yours)
         self.units = W.IntSlider(value=units, min=1, max=4, description="units (H)", continuous_update=True,
                                  style=WIDE)
         self.steps = W.IntSlider(value=steps, min=6, max=30, description="steps (T)", continuous_update=True,
@@ -175,6 +234,9 @@ class LSTMGateViewer(Demo):
         self.computed: dict = {}
         self.outcome = ""
         self.trace: GateTrace | None = None
+        self.comparison: Comparison | None = None     # the student's lstm_step on the shown sequence
+        self.their_h = self.their_c = None            # their states (T, H), when their steps were usable
+        self.their_prediction: float | None = None
         self.image = None
 
         self._retrain_soon = Debouncer(lambda: self.retrain())
@@ -182,7 +244,7 @@ class LSTMGateViewer(Demo):
             control.observe(lambda _change: self._retrain_soon(), "value")
         self.example.observe(lambda _change: self.show(), "value")
         self.widget = W.VBox([W.HBox([self.units, self.steps, self.epochs]), W.HBox([self.example]),
-                              self.run.widget, self.status, self.output])
+                              self.run.widget, self.status, self.yours_line, self.output])
         self.retrain()
 
     # -- training ----------------------------------------------------------------------------------
@@ -225,6 +287,8 @@ class LSTMGateViewer(Demo):
         T, H = self.computed["steps"], self.computed["units"]
         steps = np.arange(1, T + 1)
         self.trace = gate_trace(self.model, x[k]) if self.model is not None else None
+        if self.yours:
+            self._compare_yours(x[k])
 
         self.ax_seq.clear()
         self.ax_seq.axhline(0, color="0.8", lw=0.8)
@@ -233,33 +297,62 @@ class LSTMGateViewer(Demo):
                          label="marked value (the target)")
         if self.trace is not None:
             self.ax_seq.plot([T + 0.6], [self.trace.prediction], "s", ms=7, color="#1f77b4", label="prediction")
+        if self.their_prediction is not None:
+            self.ax_seq.plot([T + 0.6], [self.their_prediction], "D", ms=6, mfc="none", mec=YOURS_COLOUR, mew=2,
+                             label="prediction from your h")
         self.ax_seq.set_ylim(-1.3, 1.3)
         self.ax_seq.set_ylabel("input")
         self.ax_seq.set_title(f"example {k}: remember the value at step {marks[k] + 1} (target {y[k, 0]:+.2f})",
                               fontsize=10)
         self.ax_seq.legend(loc="lower left", fontsize=7, ncol=3)
 
-        rows = np.full((len(GATES) * H, T), np.nan)
+        names = [*GATES, *(("your c", "your h") if self.yours else ())]   # the student's rows last
+        rows = np.full((len(names) * H, T), np.nan)
         if self.trace is not None:
             for r, name in enumerate(GATES):
                 values = getattr(self.trace, name).T                        # (H, T)
                 rows[r * H:(r + 1) * H] = np.clip(values, -1, 1)   # gates in [0, 1]: white to red
+        if self.their_c is not None:
+            start = len(GATES) * H
+            rows[start:start + H] = np.clip(np.nan_to_num(self.their_c.T), -1, 1)          # (H, T)
+            rows[start + H:start + 2 * H] = np.clip(np.nan_to_num(self.their_h.T), -1, 1)  # (H, T)
         if self.image is not None:
             self.image.remove()
         self.image = self.ax.imshow(rows, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest",
-                                    extent=(0.5, T + 0.5, len(GATES) * H - 0.5, -0.5))
-        self.ax.set_yticks(np.arange(len(GATES) * H))
-        self.ax.set_yticklabels([f"{name} {u + 1}" if H > 1 else name for name in GATES for u in range(H)],
+                                    extent=(0.5, T + 0.5, len(names) * H - 0.5, -0.5))
+        self.ax.set_yticks(np.arange(len(names) * H))
+        self.ax.set_yticklabels([f"{name} {u + 1}" if H > 1 else name for name in names for u in range(H)],
                                 fontsize=8)
-        for r in range(1, len(GATES)):
-            self.ax.axhline(r * H - 0.5, color="k", lw=0.6)
+        for label in self.ax.get_yticklabels()[len(GATES) * H:]:
+            label.set_color(YOURS_COLOUR)
+        if self.yours:   # the student's rows move the separators: remove the last drawing's
+            for line in self.ax.lines[:]:
+                line.remove()
+        for r in range(1, len(names)):
+            self.ax.axhline(r * H - 0.5, color=YOURS_COLOUR if r == len(GATES) else "k",
+                            lw=1.5 if r == len(GATES) else 0.6)
         self.ax.axvline(marks[k] + 1, color="#d62728", lw=1, ls=":")
         self.ax.set_xlim(0.5, T + 0.9)
         self.ax.set_xlabel("time step t")
         self.ax.set_title("gates i, f, o (white 0, red 1); candidate g, cell c, hidden h (blue -1, red +1)",
                           fontsize=9)
         self.status.value = self._summary()
+        if self.yours and self.comparison is not None:
+            self._say(self.comparison)
+        elif self.yours:
+            self.yours_line.value = ('<span style="color:#667085">… your lstm_step replays the sequence once the '
+                                     'first epoch is trained</span>')
         self._render()
+
+    def _compare_yours(self, x) -> None:
+        """The student's lstm_step through the shown sequence x (T, D), with the weights trained so far."""
+        self.comparison, self.their_h, self.their_c, self.their_prediction = None, None, None, None
+        if self.trace is None:
+            return
+        self.comparison, self.their_h, self.their_c = your_states(self.yours, self.model.layers[0], x, self.trace)
+        if self.their_h is not None:
+            dense = self.model.layers[1]
+            self.their_prediction = float((self.their_h[-1] @ dense.params["W"] + dense.params["b"])[0])
 
     def _summary(self) -> str:
         """The settings, the loss so far, the gates at the marked step, and how the run went (HTML)."""

@@ -183,3 +183,120 @@ def test_in_a_loop_quick_changes_resample_once_with_the_last_d_k(slow_drawing):
 
 def test_module_is_exported():
     assert AttentionExplorer is attention_explorer.AttentionExplorer
+
+
+# -- yours=: a student's attention and masks beside nblib's (issue 23) ---------------------------
+
+
+def attention_by_einsum(q, k, v, mask=None):
+    """Correct attention written another way: einsum scores, masked with -inf, softmax through logaddexp."""
+    scores = np.einsum("qd,kd->qk", q, k) / math.sqrt(q.shape[-1])            # (Tq, Tk)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    weights = np.exp(scores - np.logaddexp.reduce(scores, axis=-1, keepdims=True))
+    return np.einsum("qk,kd->qd", weights, v), weights
+
+
+def attention_unscaled(q, k, v, mask=None):
+    """A typical mistake: the scores are not divided by sqrt(d_k)."""
+    return attention_by_einsum(q * math.sqrt(q.shape[-1]), k, v, mask)
+
+
+def attention_softmax_over_queries(q, k, v, mask=None):
+    """A typical mistake: the softmax normalises over the queries (axis -2), not the keys."""
+    scores = q @ k.T / math.sqrt(q.shape[-1])
+    e = np.exp(scores - scores.max(axis=-2, keepdims=True))
+    weights = e / e.sum(axis=-2, keepdims=True)                                # one query: every weight 1
+    return weights @ v, weights
+
+
+def weights_by_hand(q, scaled=True, allowed=(True,) * 5):
+    """softmax over the keys of q . k (/ sqrt 2), written out; masked keys weigh 0."""
+    scores = np.array([q @ key for key in KEYS]) / (math.sqrt(2) if scaled else 1.0)
+    e = np.where(allowed, np.exp(scores - scores.max()), 0.0)
+    return e / e.sum()
+
+
+def yours_explorer(**yours):
+    return AttentionExplorer(angle=30, length=2, d_k=2, yours=yours)
+
+
+def test_yours_correct_attention_written_another_way_agrees_and_is_drawn():
+    explorer = yours_explorer(scaled_dot_product_attention=attention_by_einsum)
+    assert explorer.comparisons[0].agrees, explorer.comparisons[0].line
+    q = 2 * np.array([math.cos(math.radians(30)), math.sin(math.radians(30))])
+    for scaled in (True, False):                                               # unscaled: it gets sqrt(2) q
+        explorer.scaled.value = scaled
+        assert explorer.comparisons[0].agrees, explorer.comparisons[0].line
+        diamonds = next(line for line in explorer.ax_weights.lines if line.get_label() == "your weights")
+        np.testing.assert_allclose(diamonds.get_ydata(), weights_by_hand(q, scaled), rtol=1e-12)
+        output = next(line for line in explorer.ax_plane.lines if line.get_label() == "your output")
+        np.testing.assert_allclose(np.ravel(output.get_xydata()), weights_by_hand(q, scaled) @ KEYS, rtol=1e-12)
+    explorer.mask.value = PADDING
+    np.testing.assert_allclose(explorer.their_weights, weights_by_hand(q, False, MASKS[PADDING]), atol=1e-15)
+    assert explorer.their_weights[3:].tolist() == [0.0, 0.0]
+    assert "agrees" in explorer.comparisons[0].line and len(explorer.comparisons) == 1   # no padding_mask given
+
+
+def test_yours_unscaled_or_wrong_axis_attention_names_the_first_difference():
+    q = 2 * np.array([math.cos(math.radians(30)), math.sin(math.radians(30))])
+    right = weights_by_hand(q) @ KEYS                                          # out (2,): the first output compared
+    wrong = weights_by_hand(q, scaled=False) @ KEYS
+    j = np.argwhere(~np.isclose(wrong, right, rtol=1e-6, atol=1e-9))[0][0]
+    line = yours_explorer(scaled_dot_product_attention=attention_unscaled).comparisons[0].line
+    assert line.startswith(f"your scaled_dot_product_attention (output 1 of 2) first differs at [0, {j}]: "
+                           f"{wrong[j]:.4g} against nblib's {right[j]:.4g}"), line
+    summed = KEYS.sum(axis=0)                                                  # weights all 1: out is the keys' sum
+    line = yours_explorer(scaled_dot_product_attention=attention_softmax_over_queries).comparisons[0].line
+    assert line.startswith(f"your scaled_dot_product_attention (output 1 of 2) first differs at [0, 0]: "
+                           f"{summed[0]:.4g} against nblib's {right[0]:.4g}"), line
+
+
+def test_yours_masks_are_judged_when_their_mask_is_chosen():
+    explorer = yours_explorer(scaled_dot_product_attention=attention_by_einsum,
+                              causal_mask=lambda T: np.triu(np.ones((T, T), dtype=bool)),      # upper: the future
+                              padding_mask=lambda lengths, T: (np.arange(T) <= lengths[:, None])[:, None, :])  # one too many
+    assert len(explorer.comparisons) == 1                                     # no mask chosen: attention only
+    explorer.mask.value = CAUSAL
+    attended, masked = explorer.comparisons
+    assert attended.agrees                                                     # given nblib's mask: judged alone
+    assert masked.line == "your causal_mask first differs at [0, 1]: 1 against nblib's 0 (largest difference 1)"
+    assert explorer.their_mask.tolist() == [False, True, True, True, True]    # row 2 of the upper triangle
+    crosses = next(line for line in explorer.ax_weights.lines if line.get_label() == "hidden by your mask")
+    assert crosses.get_xdata().tolist() == [1]
+    explorer.mask.value = PADDING
+    assert explorer.comparisons[1].line == ("your padding_mask first differs at [0, 0, 3]: 1 against nblib's 0 "
+                                            "(largest difference 1)")
+
+
+def test_yours_unfinished_raising_or_wrong_shape_never_break_the_explorer():
+    def not_written(*args, **kwargs):
+        raise NotImplementedError()
+
+    explorer = AttentionExplorer(d_k=2, mask=CAUSAL, yours={"scaled_dot_product_attention": not_written,
+                                                            "causal_mask": not_written})
+    lines = [c.line for c in explorer.comparisons]
+    assert "your scaled_dot_product_attention is not written yet" in lines[0]
+    assert "your causal_mask is not written yet" in lines[1]
+    assert explorer.their_weights is None and explorer.their_mask is None
+    np.testing.assert_allclose([bar.get_height() for bar in explorer.ax_weights.patches], explorer.result.weights)
+    assert explorer.ax_weights.get_legend() is None                           # nothing of theirs drawn
+    explorer = yours_explorer(scaled_dot_product_attention=lambda q, k, v, mask=None: attention_by_einsum(q, k, v)[1])
+    assert explorer.comparisons[0].line == "your scaled_dot_product_attention returned a ndarray; nblib's returns 2 values"
+    explorer = yours_explorer(scaled_dot_product_attention=lambda q, k, v, mask=None: q @ k)
+    assert explorer.comparisons[0].line.startswith("your scaled_dot_product_attention raised ValueError: matmul")
+
+
+def test_without_yours_the_explorer_is_as_before():
+    explorer = AttentionExplorer(d_k=2)
+    assert explorer.yours_line.layout.display == "none" and explorer.yours_line.value == ""
+    assert explorer.comparisons == () and explorer.their_weights is None
+    assert explorer.ax_weights.get_legend() is None
+    assert all(not line.get_label().startswith("your") for line in explorer.ax_plane.lines)
+
+
+def test_the_masks_the_explorer_shows_are_nblib_masks():
+    from nblib import attention
+
+    assert attention.padding_mask(np.array([3]), 5)[0, 0].tolist() == MASKS[PADDING].tolist()
+    assert attention.causal_mask(5)[1].tolist() == MASKS[CAUSAL].tolist()

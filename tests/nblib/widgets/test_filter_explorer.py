@@ -196,3 +196,111 @@ def test_in_a_loop_quick_changes_recompute_once_with_the_last_settings(digits, s
         assert "finished: 26 rows" in demo.status.value
 
     in_a_loop(test)
+
+
+# -- yours=: a student's conv2d_forward and maxpool_forward beside nblib's (issue 23) -------------
+
+
+def conv_by_windows(x, W, b, *, stride=1, padding="valid"):
+    """A correct convolution written another way: every window at once, then one einsum."""
+    if padding == "same":
+        x = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))               # 3x3 at stride 1: one zero all round
+    windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))   # (N, H', W', C, 3, 3)
+    return np.einsum("nijcpq,pqcm->nijm", windows, W) + b
+
+
+def pool_by_blocks(x, *, pool=2, stride=None):
+    """A correct 2x2 max pooling written another way: cut into blocks, take each block's max."""
+    N, H, W, C = x.shape
+    blocks = x[:, :H // pool * pool, :W // pool * pool].reshape(N, H // pool, pool, W // pool, pool, C)
+    return blocks.max(axis=(2, 4))
+
+
+def flipped_conv(x, W, b, *, stride=1, padding="valid"):
+    """A mathematician's convolution: the kernel turned by 180 degrees (a typical mistake)."""
+    return conv_by_windows(x, W[::-1, ::-1], b, padding=padding)
+
+
+def unpadded_conv(x, W, b, *, stride=1, padding="valid"):
+    """Ignores padding='same' (a typical mistake): always 'valid'."""
+    return conv_by_windows(x, W, b)
+
+
+def not_written(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def yours_demo(digits, kernel="vertical edge (Sobel)", padding="valid", **yours):
+    return FilterExplorer(images=digits, kernel=kernel, padding=padding, yours=yours)
+
+
+def test_yours_correct_functions_written_another_way_agree_and_are_drawn(digits):
+    demo = yours_demo(digits, padding="same", conv2d_forward=conv_by_windows, maxpool_forward=pool_by_blocks)
+    convolved, pooled = demo.comparisons
+    assert convolved.agrees and pooled.agrees, demo.yours_line.value
+    assert "your conv2d_forward agrees with nblib&#x27;s" in demo.yours_line.value
+    assert "your maxpool_forward agrees with nblib&#x27;s" in demo.yours_line.value
+    assert demo.yours_line.layout.display == "flex"
+    feature = by_hand(digits[0], KERNELS["vertical edge (Sobel)"], "same")            # (28, 28), written out
+    pooled_by_hand = np.maximum(feature, 0).reshape(14, 2, 14, 2).max(axis=(1, 3))   # (14, 14)
+    _, ax_feature, ax_difference, ax_pooled = demo.ax_theirs
+    np.testing.assert_allclose(ax_feature.images[0].get_array(), feature, atol=1e-12)
+    np.testing.assert_allclose(ax_pooled.images[0].get_array(), pooled_by_hand, atol=1e-12)
+    np.testing.assert_allclose(ax_difference.images[0].get_array(), 0, atol=1e-12)
+    assert not ax_difference.patches                                                 # nothing to box
+    assert ax_feature.title.get_color() == "#ff7f0e"
+
+
+def test_yours_flipped_kernel_names_the_first_differing_position(digits):
+    demo = yours_demo(digits, conv2d_forward=flipped_conv)
+    K = KERNELS["vertical edge (Sobel)"]
+    right, wrong = by_hand(digits[0], K, "valid"), by_hand(digits[0], K[::-1, ::-1], "valid")   # flipped Sobel = -Sobel
+    i, j = np.argwhere(~np.isclose(wrong, right))[0]
+    line = demo.comparisons[0].line
+    assert f"first differs at [0, {i}, {j}, 0]: {wrong[i, j]:.4g} against nblib's {right[i, j]:.4g}" in line, line
+    assert "✗" in demo.yours_line.value
+    box = demo.ax_theirs[2].patches[0]
+    assert box.get_xy() == (j - 0.5, i - 0.5)                                        # the first difference, boxed
+    demo.kernel.value = "blur (box)"                                                 # symmetric: flipping changes nothing
+    assert demo.comparisons[0].agrees, demo.comparisons[0].line
+
+
+def test_yours_wrong_padding_shows_with_same(digits):
+    demo = yours_demo(digits, conv2d_forward=unpadded_conv)
+    assert demo.comparisons[0].agrees
+    demo.padding.value = "same"
+    assert demo.comparisons[0].line == ("your conv2d_forward returned shape (1, 26, 26, 1); "
+                                        "nblib's has shape (1, 28, 28, 1)")
+    assert demo.their_feature is None and demo.maps.feature.shape == (28, 28)       # nblib's still drawn
+
+
+def test_yours_unfinished_raising_or_wrong_shape_never_breaks_the_demo(digits):
+    def raises(x, W, b, **kwargs):
+        return x[0, 99]
+
+    demo = yours_demo(digits, conv2d_forward=not_written, maxpool_forward=lambda x, pool=2: x[0])
+    assert "your conv2d_forward is not written yet" in demo.comparisons[0].line
+    assert demo.comparisons[1].line == "your maxpool_forward returned shape (26, 26, 1); nblib's has shape (1, 13, 13, 1)"
+    assert demo.their_feature is None and demo.their_pooled is None
+    np.testing.assert_array_equal(demo.maps.feature, filter_maps(digits[0], KERNELS["vertical edge (Sobel)"]).feature)
+    assert demo.ax_feature.images and not demo.ax_theirs[1].images                   # nblib's alone
+    demo = yours_demo(digits, conv2d_forward=raises)
+    assert demo.comparisons[0].line.startswith("your conv2d_forward raised IndexError: index 99 is out of bounds")
+    assert "finished: 26 rows" in demo.status.value
+
+
+def test_yours_is_called_once_per_finished_map(digits):
+    calls = []
+    demo = yours_demo(digits, conv2d_forward=lambda *a, **k: calls.append(k) or conv_by_windows(*a, **k))
+    demo.padding.value = "same"
+    demo.index.value = 2
+    assert calls == [{"padding": "valid"}, {"padding": "same"}, {"padding": "same"}]
+
+
+def test_without_yours_the_explorer_is_as_before(digits):
+    demo = FilterExplorer(images=digits)
+    assert demo.yours_line.layout.display == "none" and demo.yours_line.value == ""
+    assert len(demo.figure.axes) == 4 and demo.ax_theirs == ()
+    assert demo.comparisons == () and demo.their_feature is None
+    with pytest.raises(ValueError, match="FilterExplorer can show your conv2d_forward, maxpool_forward, not 'conv2d'"):
+        FilterExplorer(images=digits, yours={"conv2d": conv_by_windows})

@@ -169,3 +169,122 @@ def test_in_a_loop_quick_changes_retrain_once_with_the_last_settings(slow_drawin
         assert len(viewer.losses) == 5 and "finished: 5 epochs" in viewer.status.value
 
     in_a_loop(test)
+
+
+# -- yours=: a student's lstm_step replays the shown sequence (issue 23) ----------------------------
+
+
+def step_by_split(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    """A correct LSTM step written another way: np.split into the blocks i, f, c, o, sigmoid as 1 / (1 + e^-z)."""
+    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=1)
+    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)
+    return sigmoid(z_o) * np.tanh(c), c
+
+
+def step_with_gates_i_f_o_c(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    """A typical mistake: the blocks read as i, f, o, c (CS231n's order), not Keras's i, f, c, o."""
+    z_i, z_f, z_o, z_c = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=1)
+    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)
+    return sigmoid(z_o) * np.tanh(c), c
+
+
+def step_without_c_prev(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    """A typical mistake: the old cell state is forgotten (c = i * g)."""
+    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=1)
+    c = sigmoid(z_i) * np.tanh(z_c)
+    return sigmoid(z_o) * np.tanh(c), c
+
+
+def lstm_by_hand(viewer):
+    """The shown sequence through the viewer's LSTM, the equations written out: h, c each (T, H)."""
+    kernel, recurrent_kernel, bias = viewer.model.layers[0].params.values()
+    x = viewer.examples[0][viewer.example.value]                          # (T, 2)
+    H = recurrent_kernel.shape[0]
+    h, c, hs, cs = np.zeros(H), np.zeros(H), [], []
+    for x_t in x:
+        z = x_t @ kernel + h @ recurrent_kernel + bias                      # (4H,): blocks i, f, c, o
+        c = sigmoid(z[H:2 * H]) * c + sigmoid(z[:H]) * np.tanh(z[2 * H:3 * H])
+        h = sigmoid(z[3 * H:]) * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.array(hs), np.array(cs)
+
+
+def yours_viewer(step, **kwargs):
+    return LSTMGateViewer(units=2, steps=6, epochs=5, yours={"lstm_step": step}, **kwargs)
+
+
+def test_yours_correct_step_written_another_way_agrees_and_its_states_are_drawn():
+    viewer = yours_viewer(step_by_split)
+    assert viewer.comparison.agrees, viewer.comparison.line
+    assert viewer.comparison.line.startswith("your lstm_step agrees with nblib's at every step t = 1..6")
+    viewer.example.value = 3                                              # another sequence: replayed again
+    h, c = lstm_by_hand(viewer)
+    rows = viewer.image.get_array()                                       # (8H, T): i, f, g, o, c, h, your c, your h
+    assert rows.shape == (8 * 2, 6)
+    np.testing.assert_allclose(rows[12:14], np.clip(c.T, -1, 1), rtol=1e-12)
+    np.testing.assert_allclose(rows[14:16], np.clip(h.T, -1, 1), rtol=1e-12)
+    dense = viewer.model.layers[1].params
+    assert viewer.their_prediction == pytest.approx(float(h[-1] @ dense["W"][:, 0] + dense["b"][0]), rel=1e-12)
+    labels = viewer.ax.get_yticklabels()
+    assert [t.get_text() for t in labels[12:]] == ["your c 1", "your c 2", "your h 1", "your h 2"]
+    assert labels[12].get_color() == "#ff7f0e"
+    assert "prediction from your h" in [t.get_text() for t in viewer.ax_seq.get_legend().get_texts()]
+
+
+def test_yours_swapped_gates_differ_from_the_first_step():
+    viewer = yours_viewer(step_with_gates_i_f_o_c)
+    kernel, _, bias = viewer.model.layers[0].params.values()
+    x_1 = viewer.examples[0][0, 0]                                        # (2,): the first step, from zero states
+    z = x_1 @ kernel + bias                                               # (4H,) = (8,)
+    right = sigmoid(z[6:]) * np.tanh(sigmoid(z[:2]) * np.tanh(z[4:6]))    # o * tanh(i * g), Keras's blocks
+    wrong = sigmoid(z[4:6]) * np.tanh(sigmoid(z[:2]) * np.tanh(z[6:]))    # the blocks c and o exchanged
+    u = np.argwhere(~np.isclose(wrong, right, rtol=1e-6, atol=1e-9))[0][0]
+    line = viewer.comparison.line
+    assert line.startswith(f"your lstm_step at step t = 1: (output 1 of 2) first differs at [0, {u}]: "
+                           f"{wrong[u]:.4g} against nblib's {right[u]:.4g}"), line
+    assert "✗" in viewer.yours_line.value
+
+
+def test_yours_forgotten_cell_state_differs_from_the_second_step():
+    viewer = yours_viewer(step_without_c_prev)
+    assert viewer.comparison.line.startswith("your lstm_step at step t = 2:"), viewer.comparison.line
+
+
+def test_yours_unfinished_raising_wrong_shape_or_meddling_never_break_the_viewer():
+    def not_written(*args):
+        raise NotImplementedError()
+
+    def meddles(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+        kernel *= 0.0                                                     # in place: on a copy, not the model's
+        return step_by_split(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias)
+
+    viewer = yours_viewer(not_written)
+    assert "your lstm_step is not written yet" in viewer.comparison.line
+    assert viewer.their_c is None and viewer.their_prediction is None
+    rows = np.ma.filled(viewer.image.get_array(), np.nan)                 # (8H, T); nan (masked) where not drawn
+    assert np.isfinite(rows[:12]).all() and np.isnan(rows[12:]).all()     # nblib's gates alone
+    viewer = yours_viewer(lambda *args: args[1])
+    assert viewer.comparison.line == "your lstm_step returned a ndarray; nblib's returns 2 values"
+    viewer = yours_viewer(lambda *args: args[99])
+    assert viewer.comparison.line == "your lstm_step raised IndexError: tuple index out of range"
+    viewer = yours_viewer(meddles)
+    assert viewer.comparison.line.startswith("your lstm_step at step t = 1:")
+    h, _ = lstm_by_hand(viewer)
+    np.testing.assert_allclose(viewer.trace.h, h, rtol=1e-12)             # the model's kernel is intact
+
+
+def test_yours_only_replays_the_trained_weights():
+    calls = []
+    viewer = yours_viewer(lambda *args: calls.append(args[0]) or step_by_split(*args))
+    assert len(viewer.losses) == 5 and len(calls) == 6                    # one drawing after training: T = 6 steps
+    reference = LSTMGateViewer(units=2, steps=6, epochs=5)
+    assert viewer.losses == reference.losses                              # the training is nblib's alone
+
+
+def test_without_yours_the_viewer_is_as_before():
+    viewer = LSTMGateViewer(units=2, steps=6, epochs=5)
+    assert viewer.yours_line.layout.display == "none" and viewer.yours_line.value == ""
+    assert viewer.image.get_array().shape == (6 * 2, 6) and viewer.comparison is None
+    assert "prediction from your h" not in [t.get_text() for t in viewer.ax_seq.get_legend().get_texts()]
+    assert all(t.get_color() != "#ff7f0e" for t in viewer.ax.get_yticklabels())
