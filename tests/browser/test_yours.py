@@ -550,26 +550,6 @@ def test_week06_init_explorer_draws_the_students_initializers(page, lab):
 # -- week 7: --------------------------------------------------------------------------------------
 
 
-# The demos a kernel makes, in the order made: gc's "newest by id" may pick an older demo that the
-# widget registry still holds after its cell was re-run. Used by weeks 7 to 9.
-REMEMBER_DEMOS = """
-import nblib.widgets as _w
-_made = []
-def _remember(cls):
-    init = cls.__init__
-    def remembered(self, *args, **kwargs):
-        _made.append(self)
-        init(self, *args, **kwargs)
-    cls.__init__ = remembered
-_remember(_w.{demo})
-"""
-
-
-def newest(hw: Homework, expression: str):
-    """``expression`` evaluated on the demo ``d`` the kernel made last (see REMEMBER_DEMOS), as JSON."""
-    return json.loads(hw.notebook.kernel(f"d = _made[-1]; print(json.dumps({expression}))"))
-
-
 def correlate_by_hand(image, kernel, padding):
     """Keras's convolution written out: out[i, j] = sum of x_pad[i + p, j + q] K[p, q] (3x3 at stride 1:
     'same' is one zero all round)."""
@@ -592,14 +572,13 @@ def test_week07_filter_explorer_shows_the_students_convolution_and_pooling(page,
     path = "week07_cnn/homework.ipynb"
     hw = Homework(page, lab, path, "yours_conv2d_forward",
                   needs=("setup", "output_size", "conv2d_forward", "maxpool_forward"))
-    hw.notebook.kernel(REMEMBER_DEMOS.format(demo="FilterExplorer"))
     digit = data.digits_28x28(source="digits").X_test[0, :, :, 0].astype(float)   # the demo's digit 0, (28, 28)
 
     # Untouched: both stubs raise NotImplementedError; the demo says so and draws nblib's alone.
     hw.run()
     hw.line("conv2d_forward is not written yet")
     assert "maxpool_forward is not written yet" in hw.line("maxpool_forward is not written yet")
-    assert newest(hw, "d.their_feature is None and d.their_pooled is None") is True
+    assert hw.drawn("FilterExplorer", "d.their_feature is None and d.their_pooled is None") is True
     hw.shot("not-written")
 
     # The solution's functions: the orange row is the convolution and pooling of the kernel shown.
@@ -612,8 +591,8 @@ def test_week07_filter_explorer_shows_the_students_convolution_and_pooling(page,
     np.testing.assert_array_equal(K, [[1, 0, -1], [2, 0, -2], [1, 0, -1]])          # the vertical Sobel
     feature = correlate_by_hand(digit, K, "valid")                                  # (26, 26)
     pooled = np.maximum(feature, 0).reshape(13, 2, 13, 2).max(axis=(1, 3))          # ReLU, then 2x2 blocks' max
-    assert newest(hw, "d.their_feature.tolist()") == pytest.approx(feature, abs=1e-12)
-    assert newest(hw, "d.their_pooled.tolist()") == pytest.approx(pooled, abs=1e-12)
+    assert hw.drawn("FilterExplorer", "d.their_feature.tolist()") == pytest.approx(feature, abs=1e-12)
+    assert hw.drawn("FilterExplorer", "d.their_pooled.tolist()") == pytest.approx(pooled, abs=1e-12)
     hw.shot("solution")
 
     # A planted flipped kernel (true convolution): the Sobel flipped is its negative, so the first
@@ -655,22 +634,21 @@ def trained_cell(hw: Homework, root):
     """Once the viewer's training has finished: the shown sequence (T, D) and the LSTM's weights."""
     root.locator(".nnf-run", has_text="finished").wait_for(timeout=120_000)
     k = int(handle_value(labelled(root, ".widget-slider", "example")))
-    x = np.array(newest(hw, f"d.examples[0][{k}].tolist()"))
-    kernel, recurrent_kernel, bias = (np.array(p) for p in newest(
-        hw, "[p.tolist() for p in d.model.layers[0].params.values()]"))
+    x = np.array(hw.drawn("LSTMGateViewer", f"d.examples[0][{k}].tolist()"))
+    kernel, recurrent_kernel, bias = (np.array(p) for p in hw.drawn(
+        "LSTMGateViewer", "[p.tolist() for p in d.model.layers[0].params.values()]"))
     return x, kernel, recurrent_kernel, bias
 
 
 def test_week08_gate_viewer_replays_the_students_lstm_step(page, lab):
     path = "week08_rnn_lstm/homework.ipynb"
     hw = Homework(page, lab, path, "yours_lstm_step", needs=("setup", "lstm_step"))
-    hw.notebook.kernel(REMEMBER_DEMOS.format(demo="LSTMGateViewer"))
     root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
 
     # Untouched: the stub raises NotImplementedError; the viewer says so and draws nblib's gates alone.
     hw.run()
     assert "not written yet" in hw.line("lstm_step is not written yet")
-    assert newest(hw, "d.their_c is None and d.their_h is None") is True
+    assert hw.drawn("LSTMGateViewer", "d.their_c is None and d.their_h is None") is True
     hw.shot("not-written")
 
     # The solution's lstm_step: the orange rows are the states of the trained cell, written out here.
@@ -680,8 +658,8 @@ def test_week08_gate_viewer_replays_the_students_lstm_step(page, lab):
     assert x.shape == (12, 2) and kernel.shape == (2, 8)
     assert "agrees with nblib's at every step t = 1..12" in hw.line("agrees")
     h, c = lstm_written_out(x, kernel, recurrent_kernel, bias)
-    assert newest(hw, "d.their_h.tolist()") == pytest.approx(h, abs=1e-12)
-    assert newest(hw, "d.their_c.tolist()") == pytest.approx(c, abs=1e-12)
+    assert hw.drawn("LSTMGateViewer", "d.their_h.tolist()") == pytest.approx(h, abs=1e-12)
+    assert hw.drawn("LSTMGateViewer", "d.their_c.tolist()") == pytest.approx(c, abs=1e-12)
     hw.shot("solution")
 
     # A planted lstm_step that reads the blocks as i, f, o, c: it differs at step 1, where the
@@ -726,13 +704,12 @@ def test_week09_attention_explorer_shows_the_students_attention(page, lab):
     path = "week09_attention/homework.ipynb"
     hw = Homework(page, lab, path, "yours_scaled_dot_product_attention",
                   needs=("setup", "scaled_dot_product_attention", "masks"))
-    hw.notebook.kernel(REMEMBER_DEMOS.format(demo="AttentionExplorer"))
     root = hw.notebook.panel.locator(".jp-Cell").nth(hw.demo)
 
     # Untouched: the stub raises NotImplementedError; the explorer says so and draws nblib's alone.
     hw.run()
     assert "not written yet" in hw.line("scaled_dot_product_attention is not written yet")
-    assert newest(hw, "d.their_weights is None and d.their_output is None") is True
+    assert hw.drawn("AttentionExplorer", "d.their_weights is None and d.their_output is None") is True
     hw.shot("not-written")
 
     # The solution's functions: the diamonds are the weights and output of the query the page shows.
@@ -743,8 +720,8 @@ def test_week09_attention_explorer_shows_the_students_attention(page, lab):
     length = handle_value(labelled(root, ".widget-slider", "query length"))
     assert (angle, length) == (30, 2)
     weights, output = attention_by_hand(angle, length)
-    assert newest(hw, "d.their_weights.tolist()") == pytest.approx(weights, rel=1e-12)
-    assert newest(hw, "d.their_output.tolist()") == pytest.approx(output, rel=1e-12)
+    assert hw.drawn("AttentionExplorer", "d.their_weights.tolist()") == pytest.approx(weights, rel=1e-12)
+    assert hw.drawn("AttentionExplorer", "d.their_output.tolist()") == pytest.approx(output, rel=1e-12)
     hw.shot("solution")
 
     # A planted attention without the division by sqrt(d_k): the output differs at once; turned to
@@ -765,6 +742,6 @@ def test_week09_attention_explorer_shows_the_students_attention(page, lab):
     j = np.argwhere(~np.isclose(wrong, right, rtol=1e-6, atol=1e-9))[0][0]
     expected = f"(output 1 of 2) first differs at [0, {j}]: {wrong[j]:.4g} against nblib's {right[j]:.4g}"
     assert expected in hw.line(re.escape(expected))
-    assert newest(hw, "d.result.weights.tolist()") == pytest.approx(attention_by_hand(angle, length)[0], rel=1e-12)
+    assert hw.drawn("AttentionExplorer", "d.result.weights.tolist()") == pytest.approx(attention_by_hand(angle, length)[0], rel=1e-12)
     assert cell_errors(hw.notebook, hw.demo) == []
     hw.shot("planted-no-scaling")
