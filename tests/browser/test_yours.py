@@ -23,6 +23,7 @@ from tests.browser.lab import Notebook, screenshot
 from tests.browser.test_in_jupyterlab import (browser, open_notebook, page, shot_name,  # noqa: F401 (fixtures)
                                               solution_sources)
 from tests.browser.test_slow_kernels import handle_value, labelled, press
+from tests.test_mistakes_week04 import WRONG as WEEK04_WRONG
 
 
 @pytest.fixture(scope="module")
@@ -337,25 +338,8 @@ WEEK04_NEEDS = ("dense_backward", "activation_backward", "softmax_cross_entropy_
                 "sgd_train_step", "train")
 
 # A train students write: the epoch's loss as the plain mean of its batch losses (right only when every
-# batch has batch_size examples).
-PLAIN_MEAN_TRAIN = """
-def train(X, y, *, hidden=64, epochs=20, batch_size=32, lr=0.1, rng):
-    rng = np.random.default_rng(rng)
-    n, d = X.shape
-    sizes = [d, hidden, int(y.max()) + 1]
-    weights = [rng.uniform(-np.sqrt(6 / (i + o)), np.sqrt(6 / (i + o)), size=(i, o)) for i, o in zip(sizes[:-1], sizes[1:])]
-    biases = [np.zeros(o) for o in sizes[1:]]
-    curve = []
-    for _ in range(epochs):
-        order = rng.permutation(n)
-        batch_losses = []
-        for start in range(0, n, batch_size):
-            rows = order[start:start + batch_size]
-            loss, weights, biases = sgd_train_step(X[rows], y[rows], weights, biases, lr=lr)
-            batch_losses.append(loss)
-        curve.append(np.mean(batch_losses))
-    return weights, biases, curve
-"""
+# batch has batch_size examples), as week 4's mistake tests have it.
+PLAIN_MEAN_TRAIN = WEEK04_WRONG["train: the plain mean of the batch losses"][-1]
 
 
 def test_week04_training_curve_shows_the_students_train(page, lab):
