@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tests.browser import course
-from tests.browser.lab import Notebook, screenshot
+from tests.browser.lab import Notebook, look, screenshot
 from tests.browser.test_in_jupyterlab import (browser, open_notebook, page, shot_name,  # noqa: F401 (fixtures)
                                               solution_sources)
 from tests.browser.test_slow_kernels import handle_value, labelled, press
@@ -115,8 +115,15 @@ class Homework:
         for grade_id in exercises:
             type_into(self.notebook, ids.index(grade_id), answers[grade_id])
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, settle: float = 1.0, timeout: float = 30) -> None:
+        """A screenshot of the demo once the page has shown the same picture and text for ``settle`` s
+        (its line can arrive before the picture of the same drawing)."""
         root = self.notebook.panel.locator(".jp-Cell").nth(self.demo).locator(".jp-OutputArea-output > .jupyter-widgets").first
+        deadline, before, since = time.monotonic() + timeout, None, time.monotonic()
+        while time.monotonic() < deadline and (time.monotonic() - since < settle or self.notebook.kernel_status() != "idle"):
+            if (now := look(root)) != before:
+                before, since = now, time.monotonic()
+            time.sleep(0.2)
         screenshot(root, shot_name(self.path, f"yours-{name}"))
 
     def quiet(self, demo: str, seconds: float = 1.5, timeout: float = 60) -> int:
