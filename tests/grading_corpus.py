@@ -86,7 +86,7 @@ def cases(course_dir: Path, workdir: Path, repo_dir: Path) -> list[Case]:
     hw = "homework.ipynb"
     secrets = [f"{course_dir}/solutions/{WEEK}/{hw}", f"{repo_dir}/solutions/{WEEK}/{hw}",
                f"{workdir}/gradebook.db", f"{workdir}/submitted/ada/{WEEK}/{hw}", f"{repo_dir}/.git/HEAD",
-               f"{repo_dir}/.cache/browser-course/solutions/{WEEK}/{hw}",  # the browser tests' copy
+               f"{repo_dir}/.cache/browser-course-gw0/solutions/{WEEK}/{hw}",  # a browser-test worker's copy
                f"{course_dir.parent}/another-clone/solutions/{WEEK}/{hw}"]  # a clone the grader never heard of
     steal = (f"import json\nfor path in {secrets!r}:\n"
              "    try:\n        print(path, 'READ', len(open(path, 'rb').read()))\n"

@@ -91,6 +91,11 @@ class Course:
             request = urllib.request.Request(f"{base}/{session['id']}?token={self.token}", method="DELETE")
             urllib.request.urlopen(request, timeout=30).close()
 
+    def refresh(self) -> None:
+        """No kernel running, and the course's files as in the repository again (the ``.venv`` kept)."""
+        self.shut_down_kernels()
+        copy_course(self.root)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)  # jupyter shuts its kernels down
@@ -119,9 +124,9 @@ def start(*, name: str = SCRATCH.name, timeout: float = 900) -> Course:
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
     # Nothing of the test run leaks into the student's Lab (MPLBACKEND=Agg would turn every
     # plot into "<Figure size ...>" text).
-    for name in ("VIRTUAL_ENV", "PYTHONPATH", "MPLBACKEND", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
-                 "PYTEST_XDIST_TESTRUNUID", "PYTEST_XDIST_WORKER_COUNT"):
-        env.pop(name, None)
+    for variable in ("VIRTUAL_ENV", "PYTHONPATH", "MPLBACKEND", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
+                     "PYTEST_XDIST_TESTRUNUID", "PYTEST_XDIST_WORKER_COUNT"):
+        env.pop(variable, None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / f"jupyterlab{name.removeprefix(SCRATCH.name)}.log"
     with open(log, "w") as out:

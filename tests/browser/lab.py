@@ -85,6 +85,20 @@ class Notebook:
                 raise TimeoutError(f"{self.path}: cells still running after {timeout:.0f} s: {prompts}")
             time.sleep(0.25)
 
+    def run_cell(self, index: int, *, wait: bool = True, timeout: float = 120) -> None:
+        """Run cell ``index`` (Run > Run Selected Cell, on that cell); with ``wait``, until it shows
+        its new execution count and the kernel is idle."""
+        prompt = self.panel.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt")
+        before = prompt.inner_text()
+        self.page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", index)
+        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+        deadline = time.monotonic() + timeout
+        while wait and not (re.search(r"\[\d+\]", now := prompt.inner_text()) and now != before
+                            and self.kernel_status() == "idle"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.path}: cell {index} still running after {timeout:.0f} s ({now})")
+            time.sleep(0.2)
+
     def kernel_status(self) -> str | None:
         indicator = self.panel.locator(".jp-Notebook-ExecutionIndicator")
         return indicator.get_attribute("data-status") if indicator.count() else None

@@ -32,7 +32,6 @@ from nbgrader.api import Gradebook
 
 from autograder.config import course_config
 from autograder.inert import InertMarkdown, InertOutputs
-from tests.browser import chromium
 from tests.browser.inert import (
     ATTACKS, MARKDOWN_ATTACKS, OUTPUT_ATTACKS, attack_code, attack_html, attack_markdown, attack_outputs,
     fired_markers,
@@ -104,12 +103,6 @@ def graded(tmp_path_factory):
     run_cli(course, "feedback", WEEK)
     return (course, course / ".grading" / "feedback" / STUDENT / WEEK / "homework.html",
             course / ".grading" / "autograded" / STUDENT / WEEK / "homework.ipynb")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium.launched() as browser:
-        yield browser
 
 
 def with_raw_outputs(autograded: Path) -> nbformat.NotebookNode:

@@ -1,11 +1,11 @@
 """The course in a real browser: JupyterLab, ipywidgets and nbgrader's lab extension.
 
-JupyterLab is started by the README's course command (in a scratch copy of the course, see
-``course.py``) and driven by Playwright in headless Chromium, the system's own browser.
+JupyterLab is started by the README's course command (in a scratch copy of the course, one per
+pytest worker: see ``course.py`` and ``conftest.py``) and driven by Playwright in headless Chromium, the system's own browser.
 Every lesson and quiz in ``notebooks/`` is opened and run from the Run menu; its widgets must
 all be on the page and respond; screenshots of each widget go to ``.artifacts/browser/``. The
-lessons' demos with a slow kernel are in ``test_slow_kernels.py``, which has a JupyterLab of its
-own, so that the two modules run side by side on two workers.
+lessons' demos with a slow kernel are in ``test_slow_kernels.py``, a module of its own, so that
+the two modules run side by side on two workers.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 import nbformat
 import pytest
 
-from tests.browser import chromium, course
+from tests.browser import course
 from tests.browser.lab import Notebook, look, screenshot, wait_for_change
 
 NOTEBOOKS = course.ROOT / "notebooks"
@@ -58,31 +58,6 @@ print(json.dumps(collections.Counter(w._view_name for w in _live if isinstance(w
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def lab():
-    """JupyterLab from the README's course command, for the whole module."""
-    server = course.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium.launched() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.js_errors = []
-    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-    yield page
-    context.close()
 
 
 def open_notebook(page, lab, path: str) -> Notebook:

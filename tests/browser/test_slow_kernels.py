@@ -1,8 +1,9 @@
 """The lessons' demos with a slow kernel, in a real browser: controls debounce, trainings show
 their progress and stop, and what is drawn is what was computed.
 
-A module of its own, with its own JupyterLab (a second copy of the course, ``course.start``'s
-``name``), so that pytest-xdist runs it beside ``test_in_jupyterlab.py`` on the other worker.
+A module of its own, so that pytest-xdist runs it beside ``test_in_jupyterlab.py`` on the other
+worker (each worker has its JupyterLab, see ``conftest.py``). Each lesson is run once: its
+scenarios follow one another on one page, each with a fresh demo (``open_slow_demo``).
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect  # in the test extras: missing means a broken setup
 
-from tests.browser import course
 from tests.browser.lab import Notebook, screenshot
-from tests.browser.test_in_jupyterlab import (LESSONS, NOTEBOOKS, browser, open_notebook, page,  # noqa: F401 (fixtures)
-                                              pick_other_option, shot_name)
+from tests.browser.test_in_jupyterlab import LESSONS, NOTEBOOKS, open_notebook, pick_other_option, shot_name
 
 
 @pytest.fixture(scope="module")
-def lab():
-    """A second JupyterLab from the README's course command, in a copy of its own."""
-    server = course.start(name="browser-course-slow")
-    yield server
-    server.stop()
+def page(browser):
+    """One page for the module: each lesson is opened and run once, and its scenarios follow
+    one another on it (see ``open_lesson``)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
 
 
 # -- lessons with a slow kernel: controls debounce, training shows progress and stops ---------
@@ -42,24 +44,28 @@ WEEK07_LESSON = "week07_cnn/lesson.ipynb"
 WEEK08_LESSON = "week08_rnn_lstm/lesson.ipynb"
 WEEK09_LESSON = "week09_attention/lesson.ipynb"
 
-# Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow, and logs each
+# Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow (while _slow), and logs each
 # drawing and each training a demo starts, as (when, demo).
 SLOW_KERNEL = """
 import time, nblib.widgets as _w
 _renders, _retrains = [], []  # (time.monotonic(), demo): drawings put on the page; trainings started
 _render, _take_step = _w.Demo._render, _w.Run._take_step
+_slow = True  # False while a scenario's fresh demo makes its first drawing and training
 def _slow_render(self):
-    time.sleep(0.4)
+    time.sleep(0.4 * _slow)
     _renders.append((time.monotonic(), self))
     _render(self)
 def _slow_step(self, steps):
-    time.sleep(0.3)
+    time.sleep(0.3 * _slow)
     return _take_step(self, steps)
 _w.Demo._render, _w.Run._take_step = _slow_render, _slow_step
 def _counted(retrain):
+    if getattr(retrain, "counted", False):  # counted already: once per call, not twice
+        return retrain
     def counted_retrain(self):
         _retrains.append((time.monotonic(), self))
         retrain(self)
+    counted_retrain.counted = True
     return counted_retrain
 for _demo in (_w.PerceptronPlayground, _w.UniversalApproximation):  # the demos that train
     _demo.retrain = _counted(_demo.retrain)
@@ -145,16 +151,47 @@ def test_every_lesson_demo_has_a_slow_kernel_scenario(path):
             assert callable(globals().get(name)), f"{name} is not a test in this module"
 
 
-def open_slow_demo(page, lab, path: str, has: str):
-    """``path`` run, its demos' first trainings over, then a slow kernel; returns the notebook and
-    the root of the widget that holds ``has`` (a selector)."""
-    notebook = open_notebook(page, lab, path)
-    notebook.run_all()
-    # A demo's first training goes on in the background after its cell has run: let it end
-    # at full speed, so that it neither draws nor trains during the scenario.
-    for stop in notebook.panel.locator(".nnf-run-stop").all():
+# The lesson open on the module's page, run once: {"path": ..., "notebook": ..., "used": cells whose demo
+# a scenario has driven}. Running a lesson takes most of a scenario's time; its next scenarios run
+# only their demo's cell again, for a fresh demo in a kernel that already holds everything else.
+_lesson: dict = {}
+
+
+def open_lesson(page, lab, path: str) -> Notebook:
+    """``path`` open on the module's page and run (once per module, unless another lesson came
+    between), its demos' first trainings over, then a slow kernel."""
+    if _lesson.get("path") != path:
+        notebook = open_notebook(page, lab, path)
+        notebook.run_all()
+        wait_for_first_trainings(notebook.panel)
+        notebook.kernel(SLOW_KERNEL)
+        _lesson.clear()
+        _lesson.update(path=path, notebook=notebook, used=set())
+    return _lesson["notebook"]
+
+
+def wait_for_first_trainings(where) -> None:
+    """A demo's first training goes on in the background after its cell has run: let it end at
+    full speed, so that it neither draws nor trains during the scenario."""
+    for stop in where.locator(".nnf-run-stop").all():
         expect(stop).to_be_disabled(timeout=60_000)
-    notebook.kernel(SLOW_KERNEL)
+
+
+def open_slow_demo(page, lab, path: str, has: str):
+    """``path``'s demo that holds ``has`` (a selector), fresh, with a slow kernel and empty logs;
+    returns the notebook and the demo's root. A demo an earlier scenario drove is made again: its
+    cell runs again at full speed, then the kernel is slow again."""
+    notebook = open_lesson(page, lab, path)
+    cells = notebook.panel.locator(".jp-Cell")
+    index = next(i for i in range(cells.count()) if cells.nth(i).locator(has).count())
+    if index in _lesson["used"]:
+        notebook.kernel("_slow = False")
+        notebook.run_cell(index)
+        cells.nth(index).locator(has).first.wait_for()
+        wait_for_first_trainings(cells.nth(index))
+        notebook.kernel("_slow = True")
+    _lesson["used"].add(index)
+    notebook.kernel("_renders.clear(); _retrains.clear()")  # the scenario's own drawings and trainings only
     root = next(r for r in notebook.widget_roots() if r.locator(has).count())
     return notebook, root
 
@@ -529,8 +566,7 @@ _w.TrainingProgress.__call__ = _slow_progress
 
 def test_week04_training_progress_moves_while_fit_runs_with_a_slow_kernel(page, lab):
     """The bar and its line of metrics reach the page after every epoch, while the cell still runs."""
-    notebook = open_notebook(page, lab, WEEK04_LESSON)
-    notebook.run_all()
+    notebook = open_lesson(page, lab, WEEK04_LESSON)
     cells = nbformat.read(NOTEBOOKS / WEEK04_LESSON, as_version=4).cells
     index = next(i for i, c in enumerate(cells) if "TrainingProgress(" in c.source and "fit(" in c.source)
     epochs = int(re.search(r"TrainingProgress\((?:epochs=)?(\d+)\)", cells[index].source).group(1))
@@ -539,8 +575,7 @@ def test_week04_training_progress_moves_while_fit_runs_with_a_slow_kernel(page, 
     assert bar.locator(".widget-html").inner_text().startswith(f"epoch {epochs}/{epochs} · loss ")
 
     notebook.kernel(SLOW_PROGRESS)
-    cell.locator(".jp-InputPrompt").click()  # select the cell (command mode) ...
-    page.keyboard.press("Control+Enter")     # ... and run it again
+    notebook.run_cell(index, wait=False)
     part_way = re.compile(rf"^epoch ([3-9]|[1-9]\d)/{epochs} · loss \d")
     cell.locator(".nnf-training-progress .widget-html").filter(has_text=part_way).wait_for(timeout=60_000)
     assert "*" in cell.locator(".jp-InputPrompt").inner_text(), "the bar moves while the cell is still running"

@@ -4,8 +4,8 @@ The cell hands the student's functions to the week's demo (``nblib.widgets.yours
 homework, as a student would: the untouched released notebook says "not written yet" and
 draws nblib's alone; with the solution's functions typed into the exercise cells, the demo
 draws the student's result equal to numbers this test recomputes; with a planted wrong
-function, the line says where it first differs. A module of its own, with its own JupyterLab,
-so that pytest-xdist runs it beside the other browser modules.
+function, the line says where it first differs. A module of its own, so that pytest-xdist can
+run it beside the other browser modules.
 """
 
 from __future__ import annotations
@@ -20,18 +20,9 @@ import pytest
 
 from tests.browser import course
 from tests.browser.lab import Notebook, look, screenshot
-from tests.browser.test_in_jupyterlab import (browser, open_notebook, page, shot_name,  # noqa: F401 (fixtures)
-                                              solution_sources)
+from tests.browser.test_in_jupyterlab import open_notebook, shot_name, solution_sources
 from tests.browser.test_slow_kernels import handle_value, labelled, press
 from tests.test_mistakes_week04 import WRONG as WEEK04_WRONG
-
-
-@pytest.fixture(scope="module")
-def lab():
-    """A JupyterLab of its own from the README's course command, in a copy of its own."""
-    server = course.start(name="browser-course-yours")
-    yield server
-    server.stop()
 
 
 # Every demo the kernel makes from now on, in order; `_demo(name)` is the newest of a class.
@@ -52,20 +43,6 @@ def grade_ids(path: str) -> list[str | None]:
     """The grade_id of each cell of the released notebook, in order (None: no nbgrader metadata)."""
     released = nbformat.read(course.ROOT / "notebooks" / path, as_version=4)
     return [c.metadata.get("nbgrader", {}).get("grade_id") for c in released.cells]
-
-
-def run_cell(notebook: Notebook, index: int, timeout: float = 120) -> None:
-    """Run cell ``index`` from Lab (Run Selected Cell), then wait until it is done and the kernel idle."""
-    prompt = notebook.panel.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt")
-    before = prompt.inner_text()
-    notebook.page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", index)
-    notebook.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
-    deadline = time.monotonic() + timeout
-    while not (re.search(r"\[\d+\]", now := prompt.inner_text()) and now != before
-               and notebook.kernel_status() == "idle"):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{notebook.path}: cell {index} still running after {timeout:.0f} s ({now})")
-        time.sleep(0.2)
 
 
 def type_into(notebook: Notebook, index: int, source: str) -> None:
@@ -101,7 +78,7 @@ class Homework:
     def run(self) -> None:
         """Run the cells the demo needs, then the demo's cell; it never shows an error."""
         for index in (*self.needs, self.demo):
-            run_cell(self.notebook, index)
+            self.notebook.run_cell(index)
         assert cell_errors(self.notebook, self.demo) == [], f"{self.path}: the demo cell failed"
 
     def line(self, pattern: str) -> str:
@@ -226,7 +203,7 @@ def test_week01_perceptron_playground_trains_the_students_train_perceptron(page,
         "        if errors[-1] == 0:\n"
         "            break\n"
         "    return w, b, errors")
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     trained(hw)
     right, _, _ = rosenblatt(X, y, lr=lr, epochs=1, w0=w0, b0=b0)
     wrong, _, _ = rosenblatt(X, y, lr=1.0, epochs=1, w0=w0, b0=b0)
@@ -274,7 +251,7 @@ def test_week02_activation_explorer_draws_the_students_activations_and_derivativ
     # Planted mistakes students make: sigma' written as sigma itself, and ReLU's derivative 1 at z = 0.
     hw.notebook.kernel("def sigmoid_derivative(z):\n    return sigmoid(z)\n"
                        "def relu_derivative(z):\n    return np.where(z >= 0, 1.0, 0.0)")
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     text = hw.line("differs")
     s6 = 1 / (1 + np.exp(6.0))                                # sigma(-6); nblib's sigma'(-6) = s6 (1 - s6)
     assert (f"your sigmoid_derivative first differs at x = -6 [0]: {s6:.4g} against nblib's "
@@ -321,7 +298,7 @@ def test_week03_softmax_explorer_shows_the_students_softmax(page, lab):
 
     # A planted softmax without the max shift: right at first, nan once every logit is raised past 709.
     hw.notebook.kernel("def softmax(Z):\n    e = np.exp(Z)\n    return e / e.sum(axis=1, keepdims=True)")
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     assert "agrees" in hw.line("agrees")
     # Changed while the kernel is busy, as on a slow kernel: one drawing for both changes.
     shift, first = labelled(root, ".widget-slider", "add c to every logit"), labelled(root, ".widget-slider", "z (class 0)")
@@ -378,7 +355,7 @@ def test_week04_training_curve_shows_the_students_train(page, lab):
     # A planted train whose epoch loss is the plain mean of the batch losses: it differs from the first
     # epoch with a last batch of 16, and agrees once the batch size divides the 112 irises.
     hw.notebook.kernel(PLAIN_MEAN_TRAIN)
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     wrong = numpy_train(iris.X_train, iris.y_train, batch_size=batch_size, mean="plain", **settings)[2]
     text = hw.line("differs")
     assert f"(output 3 of 3) first differs at [0]: {wrong[0]:.4g} against nblib's {right[0]:.4g}" in text, text
@@ -452,7 +429,7 @@ def test_week05_optimizer_race_races_the_students_rules(page, lab):
 
     # A planted Adam without the bias correction: its first step is lr * 0.1 / sqrt(0.001), not lr.
     hw.notebook.kernel(NO_BIAS_CORRECTION_ADAM)
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     theirs = -4.5 + lr * 0.1 * 4.5 / (np.sqrt(0.001) * 4.5 + 1e-7)     # x after step 1, g_x = -4.5
     nblibs = bowl_paths(lr, beta, beta2, 1)["Adam"][1, 0]
     text = hw.line("differs")
@@ -526,7 +503,7 @@ def test_week06_init_explorer_draws_the_students_initializers(page, lab):
 
     # A planted He without its factor 2: every weight is nblib's / sqrt(2), and the spread falls layer by layer.
     hw.notebook.kernel(NO_FACTOR_2_HE)
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     text = hw.line("differs")
     assert f"your he_normal first differs at [0, 0]: {W1[0, 0] / np.sqrt(2):.4g} against nblib's {W1[0, 0]:.4g}" in text, text
     finished(hw)
@@ -590,7 +567,7 @@ def test_week07_filter_explorer_shows_the_students_convolution_and_pooling(page,
     # position where the digit has a vertical edge differs; the symmetric box blur agrees.
     hw.notebook.kernel("def conv2d_forward(x, W, b, *, stride=1, padding='valid'):\n"
                        "    return conv.conv2d_forward(x, W[::-1, ::-1], b, stride=stride, padding=padding)[0]")
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     text = hw.line("conv2d_forward first differs")
     flipped = correlate_by_hand(digit, K[::-1, ::-1], "valid")
     i, j = np.argwhere(~np.isclose(flipped, feature, rtol=1e-6, atol=1e-9))[0]
@@ -662,7 +639,7 @@ def test_week08_gate_viewer_replays_the_students_lstm_step(page, lab):
                        "1 / (1 + np.exp(-z[:, 2 * H:3 * H]))\n"
                        "    c = f * c_prev + i * np.tanh(z[:, 3 * H:])\n"
                        "    return o * np.tanh(c), c")
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     press(labelled(root, ".widget-slider", "example"), "ArrowRight", 2)      # another sequence: example 2
     x, kernel, recurrent_kernel, bias = trained_cell(hw, root)
     assert int(handle_value(labelled(root, ".widget-slider", "example"))) == 2
@@ -724,7 +701,7 @@ def test_week09_attention_explorer_shows_the_students_attention(page, lab):
                        "    e = np.exp(scores - scores.max(axis=-1, keepdims=True))\n"
                        "    weights = e / e.sum(axis=-1, keepdims=True)\n"
                        "    return weights @ v, weights")
-    run_cell(hw.notebook, hw.demo)
+    hw.notebook.run_cell(hw.demo)
     assert "first differs" in hw.line("first differs")
     press(labelled(root, ".widget-slider", "query angle (°)"), "ArrowRight", 3)   # 5 degrees a press
     angle = handle_value(labelled(root, ".widget-slider", "query angle (°)"))

@@ -1,0 +1,46 @@
+"""Fixtures of the browser tests: one Chromium and one JupyterLab per pytest worker.
+
+The course's copy costs most of a lab's start (a fresh ``.venv`` installed by the README's course
+command, 2.2 GB and about two minutes), so each worker starts one and its browser modules take
+turns on it: before a module, the copy's files are put back as in the repository (the tests
+type into homeworks, and nbgrader's Validate saves them) and every kernel is shut down.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import chromium, course
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium.launched() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (its own browser context); JavaScript errors it raises are kept in ``js_errors``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def worker_lab(worker_id):
+    """JupyterLab from the README's course command, in this worker's copy of the course."""
+    server = course.start(name=f"{course.SCRATCH.name}-{worker_id}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(worker_lab):
+    """The worker's JupyterLab, its course files fresh from the repository and no kernel running."""
+    worker_lab.refresh()
+    return worker_lab
