@@ -102,9 +102,6 @@ def run_and_check_widgets(page, lab, path: str) -> Notebook:
     return notebook
 
 
-@pytest.mark.parametrize("path", QUIZZES)
-def test_quiz_runs_in_lab_and_shows_every_widget(page, lab, path):
-    run_and_check_widgets(page, lab, path)
 
 
 # -- lessons: run once, every widget on the page, then every control changes what it shows ----
@@ -159,10 +156,9 @@ def load_quiz(path: str):
 
 
 @pytest.mark.parametrize("path", QUIZZES)
-def test_quiz_gives_feedback_on_a_right_and_a_wrong_answer(page, lab, path):
+def test_quiz_runs_in_lab_shows_every_widget_and_gives_feedback_on_a_right_and_a_wrong_answer(page, lab, path):
     quiz = load_quiz(path)
-    notebook = open_notebook(page, lab, path)
-    notebook.run_all()
+    notebook = run_and_check_widgets(page, lab, path)
     questions = notebook.panel.locator(".nnf-quiz-question")
     assert questions.count() == len(quiz.questions)
 
