@@ -27,7 +27,7 @@ from nbgrader.utils import determine_grade
 from nbformat.v4 import new_code_cell, new_output
 
 from autograder.preprocessors import StderrIsNotFailure
-from tests.nbrun import ROOT, grade_id
+from tests.nbrun import ROOT, error_outputs, grade_id
 
 WEEK = "week01_perceptron"
 AUTO_POINTS = {"predict": 3, "sigmoid_neuron": 4, "logic_weights": 3, "train_perceptron": 6,
@@ -132,7 +132,7 @@ def first_case_of_each_exercise(cases: dict) -> dict[str, str]:
 
 def test_every_week_solution_earns_every_automatic_point_in_a_busy_batch(tmp_path):
     """Hidden tests included: every week's reference answers, graded together in one batch with
-    two jobs (so TensorFlow loads while the other job keeps the machine busy), earn everything;
+    two jobs (so TensorFlow loads while the other job keeps the machine busy), run clean and earn everything;
     the untouched released notebooks earn nothing (grading twice is the corpus's test). And the mistake tests' verdicts hold
     through `grade` too: a notebook of the week's wrong answers (the first of each exercise in
     tests/test_mistakes_weekNN.py) earns nothing, one of its right answers written another
@@ -161,6 +161,26 @@ def test_every_week_solution_earns_every_automatic_point_in_a_busy_batch(tmp_pat
         for cell in demos:
             assert "sleep" not in cell.source and [(o.output_type, o.get("text", "")[:28]) for o in cell.outputs] == \
                 [("stream", "(not run by the grader: this")], (week, student, cell.outputs)
+    # This is where the solutions run (tests/test_notebooks.py runs the released copies): through
+    # the grader, ada's cells raised nothing and each visible test printed its "passed" line.
+    for week in WEEKS:
+        assert_ran_clean(nbformat.read(course / ".grading" / "autograded" / "ada" / week / "homework.ipynb",
+                                       as_version=4), week)
+
+
+def assert_ran_clean(nb, week) -> None:
+    """No cell of ``nb`` raised; each visible test cell printed "Exercise <n>: visible tests passed."
+    (n like 4a, 4b for the parts of one exercise), and the exercises are numbered 1, 2, ..."""
+    assert not error_outputs(nb), f"{week}: {error_outputs(nb)[:1]}"
+    printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+    visible_tests = [c for c in nb.cells if (grade_id(c) or "").endswith("_visible")]
+    assert visible_tests, week
+    passed = [re.search(r"Exercise ((\d+)[a-z]?): visible tests passed\.", c.source) for c in visible_tests]
+    assert all(passed), f"{week}: a visible test cell prints no 'Exercise <n>: visible tests passed.' line"
+    for found in passed:
+        assert found.group(0) in printed, f"{week}: {found.group(0)!r} not printed"
+    numbers = sorted({int(found.group(2)) for found in passed})
+    assert numbers == list(range(1, len(numbers) + 1)), f"{week}: the exercises are not numbered 1, 2, ...: {numbers}"
 
 
 def test_every_submission_gets_the_score_its_work_earns(graded):
