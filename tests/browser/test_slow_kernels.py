@@ -45,7 +45,7 @@ WEEK08_LESSON = "week08_rnn_lstm/lesson.ipynb"
 WEEK09_LESSON = "week09_attention/lesson.ipynb"
 
 # Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow (while _slow), and logs each
-# drawing and each training a demo starts, as (when, demo).
+# drawing and each training a demo starts, as (when, demo), and each call to a Debouncer.
 SLOW_KERNEL = """
 import time, nblib.widgets as _w
 _renders, _retrains = [], []  # (time.monotonic(), demo): drawings put on the page; trainings started
@@ -69,6 +69,21 @@ def _counted(retrain):
     return counted_retrain
 for _demo in (_w.PerceptronPlayground, _w.UniversalApproximation):  # the demos that train
     _demo.retrain = _counted(_demo.retrain)
+_calls = []  # (time.monotonic(), debouncer): each change that reached a demo's Debouncer
+_debounce = _w.Debouncer.__call__
+def _logged_call(self, *args):
+    _calls.append((time.monotonic(), self))
+    return _debounce(self, *args)
+_w.Debouncer.__call__ = _logged_call
+def _apart(since, debouncer):
+    # calls after `since` (time.monotonic) to the demos' Debouncer `debouncer` (an attribute's name)
+    # that came a whole wait after its call before
+    wanted = {id(getattr(d, debouncer)) for _, d in _renders + _retrains if hasattr(d, debouncer)}
+    times = {}
+    for t, d in _calls:
+        if t >= since and id(d) in wanted:
+            times.setdefault(d, []).append(t)
+    return sum(b - a >= d.wait for d, ts in times.items() for a, b in zip(ts, ts[1:]))
 def _count(log, demo=None):
     '''How many entries of `log` are for a demo of class `demo` (a name; None: any).'''
     return sum(demo is None or type(d).__name__ == demo for _, d in log)
@@ -92,6 +107,23 @@ def wait_for_quiet(notebook: Notebook, *, after: int = -1, seconds: float = 1.5,
         if time.monotonic() > deadline:
             raise AssertionError(f"no quiet moment with more than {after} drawings within {timeout:.0f} s")
         time.sleep(0.3)
+
+
+def kernel_time(notebook: Notebook) -> float:
+    """The kernel's clock (time.monotonic), to pass to ``at_most`` as the moment changes start."""
+    return float(notebook.kernel("print(time.monotonic())"))
+
+
+def at_most(notebook: Notebook, since: float, debouncer: str) -> int:
+    """How many drawings or trainings the changes made since ``since`` (``kernel_time``) may cause
+    through the demo's Debouncer ``debouncer`` (the name of its attribute, e.g. "_draw_soon").
+
+    Changes made while the kernel is busy are acted on once. But ipywidgets' front end sends a
+    control's next change only once the kernel has answered its last, so on a loaded machine the
+    changes can still reach the demo a whole debounce wait apart, and the Debouncer then rightly
+    acts on each part: one, plus one for each such gap (none, on a machine that is not overloaded).
+    """
+    return 1 + int(notebook.kernel(f"print(_apart({since!r}, {debouncer!r}))"))
 
 
 def slider_value(slider) -> tuple[int, int]:
@@ -191,7 +223,7 @@ def open_slow_demo(page, lab, path: str, has: str):
         wait_for_first_trainings(cells.nth(index))
         notebook.kernel("_slow = True")
     _lesson["used"].add(index)
-    notebook.kernel("_renders.clear(); _retrains.clear()")  # the scenario's own drawings and trainings only
+    notebook.kernel("_renders.clear(); _retrains.clear(); _calls.clear()")  # the scenario's own only
     root = next(r for r in notebook.widget_roots() if r.locator(has).count())
     return notebook, root
 
@@ -245,13 +277,15 @@ def test_week01_controls_debounce_with_a_slow_kernel(page, lab):
 
     # Three settings changed while the kernel is busy reach it together: one retraining.
     retrains = int(notebook.kernel("print(len(_retrains))"))
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         root.locator(".widget-dropdown select").select_option(label="AND")
         root.locator(".widget-checkbox", has_text="start from zero weights").locator("input").click()
         root.locator(".widget-slider", has_text="learning rate").locator(".noUi-handle").first.press("ArrowRight")
     root.locator(".nnf-run", has_text="finished").wait_for(timeout=30_000)
     wait_for_quiet(notebook)
-    assert int(notebook.kernel("print(len(_retrains))")) - retrains == 1, "one retraining for three changes"
+    assert 1 <= int(notebook.kernel("print(len(_retrains))")) - retrains <= at_most(notebook, since, "_retrain_soon"), \
+        "one retraining for three changes"
     assert root.locator(".widget-html", has_text="training converged").count() == 1  # AND is separable
     assert notebook.error_outputs() == []
     screenshot(root, shot_name(WEEK01_LESSON, "slow-kernel-debounced"))
@@ -316,12 +350,13 @@ def test_week02_activation_controls_debounce_with_a_slow_kernel(page, lab):
     name = "elu" if activation.input_value() != "elu" else "tanh"
 
     before = wait_for_quiet(notebook)
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         activation.select_option(name)
         show_derivative.click()
         press(x_range, "ArrowRight", 1)  # the lower end, one step up
     drawings = wait_for_quiet(notebook, after=before, demo="ActivationExplorer") - before
-    assert drawings == 1, f"{drawings} drawings for three changes that reached a busy kernel"
+    assert 1 <= drawings <= at_most(notebook, since, "_draw_soon"), f"{drawings} drawings for three changes that reached a busy kernel"
 
     # The drawing is of the final settings, computed here from what the page's controls show.
     g, dg, output_range = ACTIVATIONS[name]
@@ -398,6 +433,7 @@ def test_week02_approximation_retrains_once_for_quick_width_changes_with_a_slow_
     notebook, root = open_slow_demo(page, lab, WEEK02_LESSON, ".nnf-run")
     width = labelled(root, ".widget-slider", "hidden units H")
     wanted = round(handle_value(width)) + 3
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         press(width, "ArrowRight", 3)
     assert round(handle_value(width)) == wanted
@@ -407,7 +443,7 @@ def test_week02_approximation_retrains_once_for_quick_width_changes_with_a_slow_
     status.wait_for(timeout=45_000)
     wait_for_quiet(notebook)
     retrains = int(notebook.kernel("print(_count(_retrains, 'UniversalApproximation'))"))
-    assert retrains == 1, f"{retrains} trainings for three quick changes of the width"
+    assert 1 <= retrains <= at_most(notebook, since, "_retrain_soon"), f"{retrains} trainings for three quick changes of the width"
 
     settings = approximation_settings(notebook)
     steps = settings["blocks"] * settings["steps_per_block"]
@@ -457,13 +493,14 @@ def test_week03_softmax_controls_debounce_with_a_slow_kernel(page, lab):
 
     # A logit and the temperature changed while the kernel is busy: one drawing, of both.
     before = drawings + before
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         press(logits[1], "ArrowRight" if z[1] < 0 else "ArrowLeft", 3)
         press(temperature, "ArrowRight", 4)
     z[1], log_t = handle_value(logits[1]), handle_value(temperature)
     assert log_t > 0, "T went up"
     drawings = wait_for_quiet(notebook, after=before, demo="SoftmaxExplorer") - before
-    assert drawings == 1, f"{drawings} drawings for changes that reached a busy kernel together"
+    assert 1 <= drawings <= at_most(notebook, since, "_draw_soon"), f"{drawings} drawings for changes that reached a busy kernel together"
     assert shows(z, log_t), f"the drawing is of z = {z.tolist()}, T = {10 ** log_t:.3f}: {status.inner_text()}"
     assert temperature.locator(".widget-readout").inner_text() == f"{10 ** log_t:.2f}"
     assert notebook.error_outputs() == []
@@ -535,6 +572,7 @@ def test_week04_gradient_descent_controls_debounce_with_a_slow_kernel(page, lab)
 
     # The learning rate past 1 and three steps fewer while the kernel is busy: one drawing, of both.
     before += drawings
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         target = 0.05  # 10^0.05 = 1.12: |1 - 2 lr| > 1, divergence
         press(lr, "ArrowRight", round((target - exponent) / 0.05))
@@ -542,7 +580,7 @@ def test_week04_gradient_descent_controls_debounce_with_a_slow_kernel(page, lab)
     exponent, K = handle_value(lr), round(handle_value(steps))
     assert exponent == pytest.approx(target)
     drawings = wait_for_quiet(notebook, after=before, demo="GradientDescent") - before
-    assert drawings == 1, f"{drawings} drawings for changes that reached a busy kernel together"
+    assert 1 <= drawings <= at_most(notebook, since, "_draw_soon"), f"{drawings} drawings for changes that reached a busy kernel together"
     shows(10**exponent, K)
     x, _ = quadratic_run(10**exponent, K)
     assert f"the loss grew from 4 to {x[-1] ** 2:.3g} in {K} steps" in status.inner_text()  # (3 digits of lr)
@@ -666,12 +704,13 @@ def test_week05_optimizer_race_controls_debounce_with_a_slow_kernel(page, lab):
 
     # The learning rate, beta2 and a racer's checkbox changed while the kernel is busy: one drawing, of all.
     before += drawings
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         press(lr, "ArrowRight", 2)
         press(beta2, "ArrowLeft", 3)
         root.locator(".widget-checkbox", has_text="Adam").locator("input").click()
     drawings = wait_for_quiet(notebook, after=before, demo="OptimizerRace") - before
-    assert drawings == 1, f"{drawings} drawings for changes that reached a busy kernel together"
+    assert 1 <= drawings <= at_most(notebook, since, "_draw_soon"), f"{drawings} drawings for changes that reached a busy kernel together"
     final = settings()
     assert final["lr"] > now["lr"] and final["beta2"] == pytest.approx(now["beta2"] - 0.003)
     assert "Adam" not in final["racers"] and "Adam" not in status.inner_text()
@@ -739,6 +778,7 @@ def test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kern
     notebook.kernel(COUNT_RECOMPUTES)
     depth = labelled(root, ".widget-slider", "depth (layers)")
     wanted = round(handle_value(depth)) - 3                    # three layers fewer, and tanh
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         press(depth, "ArrowLeft", 3)
         labelled(root, ".widget-dropdown", "activation").locator("select").select_option(label="tanh")
@@ -749,7 +789,8 @@ def test_week06_init_explorer_recomputes_once_for_quick_changes_with_a_slow_kern
     status.wait_for(timeout=90_000)
     wait_for_quiet(notebook)
     recomputes = int(notebook.kernel("print(_count(_retrains, 'InitExplorer'))"))
-    assert recomputes == 1, f"{recomputes} computations for changes that reached a busy kernel together"
+    assert 1 <= recomputes <= at_most(notebook, since, "_recompute_soon"), \
+        f"{recomputes} computations for changes that reached a busy kernel together"
 
     settings = init_explorer_settings(notebook)
     assert settings["depth"] == wanted and settings["activation"] == "tanh"
@@ -817,6 +858,7 @@ def test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_ke
     notebook.kernel(COUNT_FILTER_RECOMPUTES)
     digit = labelled(root, ".widget-slider", "digit")
     wanted = round(handle_value(digit)) + 3                    # three digits further, and 'same' padding
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         press(digit, "ArrowRight", 3)
         labelled(root, ".widget-dropdown", "padding").locator("select").select_option(label="same")
@@ -827,7 +869,8 @@ def test_week07_filter_explorer_recomputes_once_for_quick_changes_with_a_slow_ke
     status.wait_for(timeout=90_000)
     wait_for_quiet(notebook)
     recomputes = int(notebook.kernel("print(_count(_retrains, 'FilterExplorer'))"))
-    assert recomputes == 1, f"{recomputes} computations for changes that reached a busy kernel together"
+    assert 1 <= recomputes <= at_most(notebook, since, "_recompute_soon"), \
+        f"{recomputes} computations for changes that reached a busy kernel together"
 
     settings = filter_explorer_settings(notebook)
     assert settings["index"] == wanted and settings["padding"] == "same"
@@ -898,6 +941,7 @@ def test_week08_gate_viewer_retrains_once_for_quick_changes_with_a_slow_kernel(p
     wanted_steps, wanted_epochs = round(handle_value(steps)) - 3, 5   # T - 3, and the fewest epochs
     # Few messages: the kernel handles a queued burst one message at a time, and a burst that takes
     # longer than the debounce (0.15 s) on a loaded machine would let the timer fire in the middle.
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         press(steps, "ArrowLeft", 3)
         press(epochs, "Home", 1)
@@ -909,7 +953,7 @@ def test_week08_gate_viewer_retrains_once_for_quick_changes_with_a_slow_kernel(p
     status.wait_for(timeout=90_000)
     wait_for_quiet(notebook)
     trainings = int(notebook.kernel("print(_count(_retrains, 'LSTMGateViewer'))"))
-    assert trainings == 1, f"{trainings} trainings for changes that reached a busy kernel together"
+    assert 1 <= trainings <= at_most(notebook, since, "_retrain_soon"), f"{trainings} trainings for changes that reached a busy kernel together"
 
     settings = gate_viewer_settings(notebook)
     assert settings["steps"] == wanted_steps and settings["epochs"] == wanted_epochs
@@ -989,6 +1033,7 @@ def test_week09_attention_explorer_resamples_once_for_quick_changes_with_a_slow_
     angle = labelled(root, ".widget-slider", "query angle (°)")
     wanted_angle = handle_value(angle) + 15                                 # three steps of 5 degrees
     length = handle_value(labelled(root, ".widget-slider", "query length"))
+    since = kernel_time(notebook)
     with notebook.kernel_held():
         press(labelled(root, ".widget-slider", "d_k (right panel)"), "ArrowLeft", 2)   # d_k 32 -> 8 -> 2
         press(angle, "ArrowRight", 3)
@@ -1002,7 +1047,7 @@ def test_week09_attention_explorer_resamples_once_for_quick_changes_with_a_slow_
     status.wait_for(timeout=90_000)
     wait_for_quiet(notebook)
     samplings = int(notebook.kernel("print(_count(_retrains, 'AttentionExplorer'))"))
-    assert samplings == 1, f"{samplings} samplings for changes that reached a busy kernel together"
+    assert 1 <= samplings <= at_most(notebook, since, "_resample_soon"), f"{samplings} samplings for changes that reached a busy kernel together"
 
     state = attention_explorer_state(notebook)
     assert (state["d_k"], state["angle"], state["length"], state["scaled"]) == (2, wanted_angle, length, False)

@@ -6,6 +6,7 @@ tests run as in a kernel (see helpers.py and conftest.py next to this file).
 """
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -194,14 +195,20 @@ def test_playground_in_a_loop_draws_a_dragged_epoch_slider_once(slow_drawing):
         fit, last = pg.fit, pg.epoch.max
         assert last >= 3
         slow_drawing.clear()
+        moved = []  # when each position was set
         for sweep in range(3):  # drag back and forth, 10 ms per position
             for epoch in [*range(last, -1, -1), *range(1, last)]:
                 pg.epoch.value = epoch
+                moved.append(time.perf_counter())
                 await asyncio.sleep(0.01)
         final = pg.epoch.value
-        assert final == last - 1 and not slow_drawing  # nothing drawn while the slider moves
+        # Nothing drawn while the slider moves, unless the machine stalled the loop for a whole wait
+        # between two positions (the Debouncer then rightly draws that quiet moment's position).
+        stalls = sum(b - a >= WAIT for a, b in zip(moved, moved[1:]))
+        during = len(slow_drawing)
+        assert final == last - 1 and during <= stalls, (during, stalls)
         await asyncio.sleep(WAIT + 0.2)
-        assert 1 <= len(slow_drawing) <= 2  # ... then once (twice if the machine hiccupped)
+        assert 1 <= len(slow_drawing) - during <= 2  # ... then once (twice if the machine hiccupped)
         assert_line_is(pg, fit.weights[final], fit.biases[final])
         assert pg.shown_epoch == final and f"<b>epoch {final}</b>" in pg.status.value
 
