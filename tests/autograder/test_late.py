@@ -2,7 +2,6 @@
 the whole path with real nbgrader through `python -m autograder` (collect, grade, export, feedback)."""
 
 import csv
-import io
 import os
 import shutil
 import subprocess

@@ -22,6 +22,7 @@ from tests.browser import course
 from tests.browser.lab import Notebook, look, screenshot
 from tests.browser.test_in_jupyterlab import open_notebook, shot_name, solution_sources
 from tests.browser.test_slow_kernels import handle_value, labelled, press
+from tests.nblib.widgets.test_perceptron import rosenblatt  # the perceptron rule, written out
 from tests.test_mistakes_week04 import WRONG as WEEK04_WRONG
 
 
@@ -121,24 +122,6 @@ class Homework:
 
 
 # -- week 1: the perceptron playground trained by the student's train_perceptron ----------------
-
-
-def rosenblatt(X, y, *, lr, epochs, w0, b0):
-    """The perceptron rule written out here: y_hat = [x . w + b >= 0]; w += lr (t - y_hat) x; b += lr (t - y_hat).
-
-    One example at a time, in order; stops after the first epoch without an update. Returns (w, b, errors).
-    """
-    w, b, errors = np.array(w0, dtype=float), float(b0), []
-    for _ in range(epochs):
-        updates = 0
-        for x, t in zip(X, y):
-            step = t - int(x @ w + b >= 0)
-            if step:
-                w, b, updates = w + lr * step * x, b + lr * step, updates + 1
-        errors.append(updates)
-        if updates == 0:
-            break
-    return w, b, errors
 
 
 def playground(hw: Homework, expression: str):
