@@ -1,4 +1,4 @@
-"""Fixtures of the browser tests: one Chromium and one JupyterLab per pytest worker.
+"""Fixtures of the browser tests: one JupyterLab per pytest worker, one Chromium per module.
 
 The course's copy costs most of a lab's start (a fresh ``.venv`` installed by the README's course
 command, 2.2 GB and about two minutes), so each worker starts one and its browser modules take
@@ -13,8 +13,10 @@ import pytest
 from tests.browser import chromium, course
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium, for one module: Playwright's sync API holds an asyncio loop while it runs, and the
+    worker's next module may be one that needs none running (nblib's widget tests)."""
     with chromium.launched() as browser:
         yield browser
 

@@ -91,7 +91,7 @@ class Notebook:
         prompt = self.panel.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt")
         before = prompt.inner_text()
         self.page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", index)
-        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+        self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-cell'); }")  # not awaited
         deadline = time.monotonic() + timeout
         while wait and not (re.search(r"\[\d+\]", now := prompt.inner_text()) and now != before
                             and self.kernel_status() == "idle"):
@@ -155,7 +155,7 @@ def look(root: Locator) -> str:
     return hashlib.sha1(json.dumps([images, root.inner_text()]).encode()).hexdigest()
 
 
-def wait_for_change(root: Locator, before: str, timeout: float = 20) -> str:
+def wait_for_change(root: Locator, before: str, timeout: float = 60) -> str:
     """Wait until the widget shows something other than ``before``; returns the new look."""
     deadline = time.monotonic() + timeout
     while (now := look(root)) == before:
