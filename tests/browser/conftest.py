@@ -8,6 +8,8 @@ type into homeworks, and nbgrader's Validate saves them) and every kernel is shu
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests.browser import chromium, course
@@ -21,9 +23,9 @@ def browser():
         yield browser
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page (its own browser context); JavaScript errors it raises are kept in ``js_errors``."""
+@contextlib.contextmanager
+def new_page(browser):
+    """A page in a browser context of its own; JavaScript errors it raises are kept in ``js_errors``."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -31,6 +33,13 @@ def page(browser):
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page for each test."""
+    with new_page(browser) as page:
+        yield page
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect  # in the test extras: missing means a broken setup
 
+from tests.browser.conftest import new_page
 from tests.browser.lab import Notebook, screenshot
 from tests.browser.test_in_jupyterlab import LESSONS, NOTEBOOKS, open_notebook, pick_other_option, shot_name
 
@@ -25,11 +26,8 @@ from tests.browser.test_in_jupyterlab import LESSONS, NOTEBOOKS, open_notebook, 
 def page(browser):
     """One page for the module: each lesson is opened and run once, and its scenarios follow
     one another on it (see ``open_lesson``)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
+    with new_page(browser) as page:
+        yield page
 
 
 # -- lessons with a slow kernel: controls debounce, training shows progress and stops ---------
