@@ -41,6 +41,8 @@ Modules, one line each: what it owns.
     kernel         the student's kernel from the grader's side: run a cell, or calls on the
                    agent's line (a socket of the grader's own), in time; a spare per worker
     sandbox        bubblewrap box for the kernel (``python -m autograder.sandbox``)
+    forkserver     kernels forked from a warm process that imported their libraries once,
+                   each building the sandbox's box itself
     agent          the grader's hands inside the student's kernel: serves one test cell's calls
     trusted        test cells run in the grader, on the student's answers
     codec          plain data (and references) between grader and kernel, as JSON

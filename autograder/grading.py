@@ -14,8 +14,9 @@ Step by step, for one student's week, and the module that does each step:
 4. **Graded in a worker** (:func:`autograde_all`): several submissions at once, in worker
    processes with a memory cap; a worker that dies costs only its own submission. A worker
    is warmed once (:func:`_worker_start`: nbgrader and the test cells' imports loaded, a
-   sandboxed kernel launched) and grades one submission after another, each with a fresh
-   kernel (launched while the one before was graded) and the grader's state put back.
+   fork server holding the kernels' imports (``forkserver``), a sandboxed kernel launched)
+   and grades one submission after another, each with a fresh kernel (forked while the one
+   before was graded) and the grader's state put back.
 5. **Autograded by nbgrader** (``course.api.autograde``), with the steps ``config`` puts in
    place of its own (``preprocessors``): every cell's flags come from the gradebook
    (``RestoreFlags``); ``SafeExecute`` runs the student's cells in a ``kernel`` boxed by
@@ -216,25 +217,45 @@ def warm_up(course: Course, keys) -> dict:
     from autograder.sandbox import Limits
 
     limits = Limits(**{name: course.options[name] for name in ("memory", "cpu", "disk", "tasks") if name in course.options})
+    weeks = {w for _, w in keys}
     return {"limits": limits if sandboxed(course) else None, "timeout": course.option("timeout", CELL_TIMEOUT),
-            "imports": sorted(set().union(*(modules_tests_import(course, week) for week in {w for _, w in keys})))}
+            "imports": sorted(set().union(*(modules_tests_import(course, week) for week in weeks))),
+            "kernel_imports": sorted(set().union(*(modules_students_import(course, week) for week in weeks)))}
+
+
+def modules_students_import(course: Course, week: str) -> set[str]:
+    """The modules the week's notebooks import in the student's kernel (their cells that are
+    not tests), for the fork server to load once. Not matplotlib: it fixes its configuration
+    folder under $HOME when imported, and the server's $HOME is not the kernel's."""
+    from autograder.trusted import imported_modules
+
+    return {module for cell in _cells(course, week) if cell.cell_type == "code" and not _is_test(cell)
+            for module in imported_modules(cell.source) if module.split(".")[0] != "matplotlib"}
+
+
+def _cells(course: Course, week: str) -> list:
+    import nbformat
+
+    return [cell for path in sorted((course.dir / SOURCE / week).glob("*.ipynb"))
+            for cell in nbformat.read(path, as_version=4).cells]
+
+
+def _is_test(cell) -> bool:
+    flags = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(flags.get("grade") and not flags.get("solution"))
 
 
 def modules_tests_import(course: Course, week: str) -> set[str]:
     """The modules the week's autograded test cells and setup cells import (a hint: a module
     that is missing or fails to load here fails where the test imports it)."""
-    import nbformat
-
     from autograder.trusted import imported_modules
 
     modules = set()
-    for path in sorted((course.dir / SOURCE / week).glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            flags = cell.get("metadata", {}).get("nbgrader", {})
-            test = flags.get("grade") and not flags.get("solution")
-            setup = flags.get("locked") and str(flags.get("grade_id", "")).startswith("setup")
-            if cell.cell_type == "code" and (test or setup):
-                modules |= imported_modules(cell.source)
+    for cell in _cells(course, week):
+        flags = cell.get("metadata", {}).get("nbgrader", {})
+        setup = flags.get("locked") and str(flags.get("grade_id", "")).startswith("setup")
+        if cell.cell_type == "code" and (_is_test(cell) or setup):
+            modules |= imported_modules(cell.source)
     return modules
 
 
@@ -248,12 +269,14 @@ def _worker_start(began: Path, warm: dict) -> None:
     quiet_environment()
     from autograder import kernel, trusted
     if warm["limits"] is not None:
-        with contextlib.suppress(Exception):  # no spare: the first submission starts its own kernel
-            kernel.launch_spare(warm["limits"], warm["timeout"])  # it boots while the rest loads
+        kernel.start_forking(warm["kernel_imports"])  # it loads them while this worker loads the rest
     import nbgrader.converters  # noqa: F401 - loaded once per worker, not once per submission
 
     import autograder.preprocessors  # noqa: F401
     trusted.preload(warm["imports"])
+    if warm["limits"] is not None:
+        with contextlib.suppress(Exception):  # no spare: the first submission starts its own kernel
+            kernel.launch_spare(warm["limits"], warm["timeout"])
     trusted.GraderState.remember()
     atexit.register(_leave)  # registered last, so it runs first
 

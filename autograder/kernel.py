@@ -1,7 +1,8 @@
 """A student's kernel seen from the grader: run a cell, call a function, survive anything.
 
 :class:`StudentKernel` starts an IPython kernel (in the :mod:`~autograder.sandbox` unless
-grading runs without one), runs the student's cells with a wall-clock limit per cell and one
+grading runs without one; forked from the worker's :mod:`~autograder.forkserver` when it has
+one, otherwise run by bwrap), runs the student's cells with a wall-clock limit per cell and one
 for the whole submission, and sends requests to :mod:`autograder.agent`. A cell that times
 out, or code that kills the kernel (``os._exit``, a crash, the memory limit), costs only
 that cell: the kernel is restarted and the cells that had finished are run again, silently,
@@ -30,6 +31,7 @@ import os
 import queue
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ import zmq
 from jupyter_client import KernelManager
 from nbformat.v4 import new_output
 
+from autograder.forkserver import ForkFailed, ForkServer
 from autograder.sandbox import HOME, NOT_COPIED, Limits, Sandbox, TaskCgroup, socket_dir
 
 # exit() would end the kernel once its cell is over, blaming the next cell: make it harmless.
@@ -141,10 +144,19 @@ def output_from(kind: str, content: dict):
 
 class _SandboxedKernelManager(KernelManager):
     sandbox: Sandbox | None = None
+    forks: ForkServer | None = None  # when set, a sandboxed kernel is forked from it instead of run by bwrap
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
-        return self.sandbox.command(command) if self.sandbox else command
+        return self.sandbox.command(command) if self.sandbox and not self.forks else command
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if not (self.sandbox and self.forks):
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        env = {k: v for k, v in kw["env"].items() if k != "JPY_PARENT_PID"}  # as bwrap's --unsetenv
+        process = self.forks.spawn(self.sandbox.view(), self.sandbox.inside(), kernel_cmd, env, self.sandbox.cgroup)
+        self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = process, process.pid, None
+        self._reconcile_connection_info(self.provisioner.connection_info)
 
 
 class StudentKernel:
@@ -200,10 +212,15 @@ class StudentKernel:
                     self.cgroup = TaskCgroup.create(sockets.name, self.limits.tasks)
                 manager.sandbox = Sandbox(self.folder, sockets, self.limits, self.cgroup)
             sandbox = manager.sandbox
+            manager.forks = _forks if sandbox else None
             manager.start_kernel(cwd=str(sockets if sandbox else self.folder), env=self._environment(),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.client = manager.client(context=manager.context)  # with its size limit
             self.client.start_channels()
+        except ForkFailed as error:
+            self.stop()
+            stop_forking(f"a kernel could not be forked ({error})")
+            return self.launch()  # with bwrap
         except Exception as error:  # noqa: BLE001 - whatever it was, this kernel is no use
             self.stop()
             raise KernelDied(f"the kernel did not start: {error}") from None
@@ -262,15 +279,7 @@ class StudentKernel:
                 self.start()
 
     def _environment(self) -> dict:
-        keep = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
-        env = {k: os.environ[k] for k in keep if k in os.environ}
-        home = HOME if self.limits is not None else str(self.folder)
-        env.update(HOME=home, IPYTHONDIR=f"{home}/.ipython", MPLCONFIGDIR=f"{home}/.matplotlib",
-                   MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
-                   OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   TF_CPP_MIN_LOG_LEVEL="2", NBGRADER_EXECUTION="autograde")
-        env.update(self.env)
-        return env
+        return {**environment(HOME if self.limits is not None else str(self.folder)), **self.env}
 
     # --- running code ------------------------------------------------------------------------
     def run_cell(self, source: str) -> Outputs:
@@ -462,7 +471,39 @@ class StudentKernel:
         return f"your notebook used up the grader's time budget of {self.budget:.0f} s; nothing more of it was run"
 
 
-# --- one spare kernel per grading worker -------------------------------------------------------------
+def environment(home: str) -> dict:
+    """A student's kernel's environment variables, with ``home`` as its $HOME."""
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(HOME=home, IPYTHONDIR=f"{home}/.ipython", MPLCONFIGDIR=f"{home}/.matplotlib",
+               MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               TF_CPP_MIN_LOG_LEVEL="2", NBGRADER_EXECUTION="autograde")
+    return env
+
+
+# --- per grading worker: a fork server, and one spare kernel ------------------------------------------
+
+_forks: ForkServer | None = None  # sandboxed kernels are forked from it (see autograder.forkserver)
+
+
+def start_forking(modules) -> None:
+    """Start a fork server with ``modules`` imported (it loads while the worker does)."""
+    global _forks
+    if _forks is None:
+        _forks = ForkServer(["ipykernel.kernelapp", "autograder.agent", "autograder.sandbox", *modules],
+                            environment(HOME))
+
+
+def stop_forking(why: str | None = None) -> None:
+    """Box kernels with bwrap from now on (saying ``why`` when it is a failure)."""
+    global _forks
+    if why and _forks is not None:
+        print(f"grader: {why}; kernels start without the fork server from now on (slower)", file=sys.stderr, flush=True)
+    forks, _forks = _forks, None
+    if forks is not None:
+        forks.close()
+
 
 _spare: StudentKernel | None = None  # launched for the next submission this process grades
 
@@ -510,3 +551,4 @@ def close_spare() -> None:
     if _spare is not None:
         _spare.close()
         _spare = None
+    stop_forking()

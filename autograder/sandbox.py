@@ -79,15 +79,18 @@ class Sandbox:
     def command(self, kernel_cmd: list[str]) -> list[str]:
         """``bwrap ... -- python -m autograder.sandbox inside ... -- KERNEL``, started inside
         ``cgroup`` when there is one."""
-        stage = [sys.executable, "-m", "autograder.sandbox", "inside", "--memory", str(self.limits.memory),
-                 "--cpu", str(self.limits.cpu), "--fsize", str(self.limits.fsize),
-                 "--tasks", str(self.limits.tasks)]
-        if self.submission is not None:
-            stage += ["--copy-from", SUBMISSION]
+        stage = [sys.executable, "-m", "autograder.sandbox", "inside", *self.inside()]
         command = [bwrap(), *self.view(), "--", *stage, "--", *kernel_cmd]
         if self.cgroup is not None:  # "0" is the writing process, which then becomes bwrap
             command = ["sh", "-c", 'echo 0 > "$0" && exec "$@"', str(self.cgroup / "cgroup.procs"), *command]
         return command
+
+    def inside(self) -> list[str]:
+        """The arguments of the step inside the box (:func:`settle`): the limits, and where
+        the submission's files are copied from."""
+        args = ["--memory", str(self.limits.memory), "--cpu", str(self.limits.cpu), "--fsize", str(self.limits.fsize),
+                "--tasks", str(self.limits.tasks)]
+        return args + (["--copy-from", SUBMISSION] if self.submission is not None else [])
 
     def view(self) -> list[str]:
         """bwrap's arguments: the namespaces and the file system the kernel sees, in mount order."""
@@ -258,13 +261,19 @@ def install() -> int:
 
 def inside(args) -> None:
     """Copy the submission in, set the limits, become the kernel."""
+    settle(args)
+    os.execvp(args.command[0], args.command)
+
+
+def settle(args) -> None:
+    """Copy the submission in and set the limits (a forked kernel does this too, see
+    :mod:`autograder.forkserver`)."""
     if args.copy_from:
         copy_in(args.copy_from)
     for which, value in ((resource.RLIMIT_AS, args.memory), (resource.RLIMIT_CPU, args.cpu),
                          (resource.RLIMIT_FSIZE, args.fsize), (resource.RLIMIT_NPROC, args.tasks),
                          (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(which, (value, value))
-    os.execvp(args.command[0], args.command)
 
 
 def copy_in(source: str = SUBMISSION) -> None:
@@ -284,16 +293,20 @@ def _copy_or_skip(source: str, target: str) -> None:
             os.unlink(target)
 
 
+def inside_parser(box: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    for name, default in vars(Limits()).items():
+        box.add_argument(f"--{name}", type=int, default=default)
+    box.add_argument("--copy-from")
+    box.add_argument("command", nargs=argparse.REMAINDER)
+    return box
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m autograder.sandbox", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="what", required=True)
     sub.add_parser("install", help="install bubblewrap with apt-get if it is missing, then check")
     sub.add_parser("check", help="say whether student kernels can be sandboxed here")
-    box = sub.add_parser("inside", help="(the grader's own step inside the box)")
-    for name, default in vars(Limits()).items():
-        box.add_argument(f"--{name}", type=int, default=default)
-    box.add_argument("--copy-from")
-    box.add_argument("command", nargs=argparse.REMAINDER)
+    inside_parser(sub.add_parser("inside", help="(the grader's own step inside the box)"))
     args = p.parse_args(argv)
     if args.what == "install":
         return install()

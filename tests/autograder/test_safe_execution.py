@@ -14,16 +14,28 @@ from nbgrader.utils import determine_grade
 from nbformat.v4 import new_code_cell
 
 from autograder import codec
-from autograder.kernel import MAX_MESSAGE_BYTES, CellTimeout, KernelDied, Outputs, OutOfTime, StudentKernel
+from autograder.forkserver import Forked
+from autograder.kernel import (MAX_MESSAGE_BYTES, CellTimeout, KernelDied, Outputs, OutOfTime, StudentKernel,
+                               start_forking, stop_forking)
 from autograder.sandbox import Limits, unavailable_reason
 from autograder.trusted import TrustedTests
 
 
-@pytest.fixture(scope="module")
-def sandbox_works():
-    """The sandbox must work where the tests run (the README's setup installs bubblewrap)."""
+@pytest.fixture(scope="module", params=["bwrap", "forked"])
+def sandbox_works(request):
+    """The sandbox must work where the tests run (the README's setup installs bubblewrap).
+    Every test runs twice: kernels boxed by bwrap, and kernels forked from a fork server
+    (what grading workers use) that box themselves."""
     reason = unavailable_reason()
     assert reason is None, f"no sandbox: {reason}"
+    if request.param == "forked":
+        start_forking(["numpy"])
+    yield request.param
+    stop_forking()
+
+
+def launched_as(box: StudentKernel) -> str:
+    return "forked" if isinstance(box.manager.provisioner.process, Forked) else "bwrap"
 
 
 @pytest.fixture
@@ -33,10 +45,11 @@ def box(tmp_path, sandbox_works):
     submission.mkdir(parents=True)
     (submission / "data.csv").write_text("x,y\n1,2\n")
     (submission / "homework.ipynb").write_text("{}")
-    kernel = StudentKernel(submission, Limits(memory=3 * 2**30, disk=8 * 2**20, tasks=64), timeout=5)
-    kernel.start()
-    yield kernel
-    kernel.stop()
+    box = StudentKernel(submission, Limits(memory=3 * 2**30, disk=8 * 2**20, tasks=64), timeout=5)
+    box.start()
+    assert launched_as(box) == sandbox_works  # a fork server that failed would leave bwrap's kernels
+    yield box
+    box.stop()
 
 
 def text(outputs) -> str:
