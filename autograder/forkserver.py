@@ -261,10 +261,16 @@ def _drop_privileges() -> None:
 
 # --- the three processes of one kernel -------------------------------------------------------
 
-def _a(request: dict, report: int) -> None:
-    """Outside the namespaces: the grader's end of this kernel."""
+def _a(line: socket.socket, server: int, report: int) -> None:
+    """Outside the namespaces: the grader's end of this kernel. It reads the request itself,
+    so that no request (a submission's path names its student) is ever in the server's memory,
+    which every later kernel is a copy of."""
+    request = json.loads(line.recv(1 << 20))
+    line.close()
     os.setsid()
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != server:
+        raise OSError("the server ended")
     if request.get("cgroup"):
         with open(os.path.join(request["cgroup"], "cgroup.procs"), "w") as procs:
             procs.write("0")  # this process, and so every process of the kernel
@@ -275,7 +281,7 @@ def _a(request: dict, report: int) -> None:
             file.write(text)
     one = os.fork()
     if one == 0:
-        _guarded(_b, request, report)
+        _guarded(report, _b, request, report)
     os.close(report)
     _, status = os.waitpid(one, 0)
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
@@ -297,7 +303,7 @@ def _b(request: dict, report: int) -> None:
     _drop_privileges()
     kernel = os.fork()
     if kernel == 0:
-        _guarded(_c, request, report)
+        _guarded(report, _c, request, report)
     os.close(report)
     while True:
         pid, status = os.wait()
@@ -338,10 +344,10 @@ def _fresh_randomness() -> None:
         sys.modules["numpy"].random.seed()
 
 
-def _guarded(step, request: dict, report: int) -> None:
+def _guarded(report: int, step, *args) -> None:
     """Run a step that must not return; on any error, say why to the server and end."""
     try:
-        step(request, report)
+        step(*args)
     except BaseException as error:  # noqa: BLE001 - in a forked child, nothing may escape
         with _suppressed():
             os.write(report, f"{step.__name__[1:].upper()}: {error!r}".encode()[:4000])
@@ -380,22 +386,20 @@ def serve(fd: int, modules: list[str]) -> None:
         _reap()
         if not readable:
             continue
-        message = line.recv(1 << 20)
-        if not message:
+        if not line.recv(1, socket.MSG_PEEK):  # the worker has gone; a request is read by its fork
             os._exit(0)
-        reply, fds = _fork(json.loads(message), line)
+        reply, fds = _fork(line)
         socket.send_fds(line, [json.dumps(reply).encode()], fds)
         for fd_ in fds:
             os.close(fd_)
 
 
-def _fork(request: dict, line: socket.socket) -> tuple[dict, list[int]]:
-    read, write = os.pipe()
+def _fork(line: socket.socket) -> tuple[dict, list[int]]:
+    read, write, server = *os.pipe(), os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        line.close()
-        _guarded(_a, request, write)
+        _guarded(write, _a, line, server, write)
     os.close(write)
     pidfd = os.pidfd_open(pid)
     said = _read_all(read, timeout=60)

@@ -105,6 +105,46 @@ def test_each_forked_kernel_starts_clean_whatever_the_one_before_did(forks, tmp_
     assert drawn != drawn_after_seed_7
 
 
+# Search every private writable region of the kernel's own memory (where Python's objects live)
+# for HEAD followed by TAIL, without ever making HEAD + TAIL itself.
+SEARCH_MEMORY = r"""
+found = []
+for line in open('/proc/self/maps'):
+    fields = line.split()
+    if fields[1].startswith('rw') and fields[1].endswith('p'):
+        start, end = (int(x, 16) for x in fields[0].split('-'))
+        with open('/proc/self/mem', 'rb') as memory:
+            try:
+                memory.seek(start)
+                chunk = memory.read(end - start)
+            except (OSError, ValueError, OverflowError):
+                continue
+        at = chunk.find(HEAD)
+        while at >= 0 and chunk[at + len(HEAD):at + len(HEAD) + len(TAIL)] != TAIL:
+            at = chunk.find(HEAD, at + 1)
+        found += [fields[0]] if at >= 0 else []
+print('found in', found if found else 'nothing')
+"""
+
+
+def test_a_forked_kernel_holds_nothing_of_the_request_for_the_kernel_before_it(forks, tmp_path):
+    # The request for a kernel names its submission's folder, and so its student. The server
+    # never reads a request (each fork reads its own), so the next fork cannot find it in memory.
+    name = f"student-{time.monotonic_ns()}"
+    ada = tmp_path / name / "week01"
+    ada.mkdir(parents=True)
+    started(ada, True).stop()
+    (tmp_path / "other").mkdir()
+    after = started(tmp_path / "other", True)
+    try:
+        seen = output(after, f"HEAD, TAIL = {name[:8].encode()!r}, {name[8:].encode()!r}\n" + SEARCH_MEMORY)
+        check = output(after, "HEAD, TAIL = b'found in', b' nothing'\n" + SEARCH_MEMORY)  # the search finds what is there
+    finally:
+        after.stop()
+    assert seen.strip() == "found in nothing", seen
+    assert "found in [" in check, check
+
+
 def test_stopping_a_forked_kernel_ends_every_process_it_started(forks, tmp_path):
     box = started(tmp_path, True)
     marker = f"nnf-orphan-{os.getpid()}-{time.monotonic_ns()}"
