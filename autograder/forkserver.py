@@ -320,6 +320,7 @@ def _c(request: dict, report: int) -> None:
     os.environ.update(request["env"], PWD=os.getcwd())
     sandbox.settle(sandbox.inside_parser(ArgumentParser()).parse_args(request["inside"]))
     _fresh_randomness()
+    _matplotlib_folders_from_environment()
     os.write(report, b"ok")
     os.close(report)
     command = request["command"]
@@ -342,6 +343,19 @@ def _fresh_randomness() -> None:
     random.seed()
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed()
+
+
+def _matplotlib_folders_from_environment() -> None:
+    """matplotlib (which ``import keras`` loads) remembers its configuration and cache folders
+    from the first call, made at import in the server with the server's $HOME: make it look
+    again, with the kernel's (``MPLCONFIGDIR``), as a kernel that imported it would."""
+    matplotlib = sys.modules.get("matplotlib")
+    for name in ("get_configdir", "get_cachedir"):
+        function = getattr(matplotlib, name, None)
+        cells = dict(zip(getattr(getattr(function, "__code__", None), "co_freevars", ()),
+                         getattr(function, "__closure__", None) or ()))
+        if "called" in cells:  # matplotlib's _logged_cached: (called, ret) in the closure
+            cells["called"].cell_contents = False
 
 
 def _guarded(report: int, step, *args) -> None:

@@ -224,19 +224,19 @@ def warm_up(course: Course, keys) -> dict:
 
 
 def modules_students_import(course: Course, week: str) -> set[str]:
-    """The modules the week's notebooks import in the student's kernel (their cells that are
-    not tests), for the fork server to load once. Not matplotlib: it fixes its configuration
-    folder under $HOME when imported, and the server's $HOME is not the kernel's."""
+    """The modules the week's graded notebooks import in the student's kernel (their cells
+    that are not tests), for the fork server to load once."""
     from autograder.trusted import imported_modules
 
-    return {module for cell in _cells(course, week) if cell.cell_type == "code" and not _is_test(cell)
-            for module in imported_modules(cell.source) if module.split(".")[0] != "matplotlib"}
+    return {module for cell in _cells(course, week, course.graded(week))
+            if cell.cell_type == "code" and not _is_test(cell) for module in imported_modules(cell.source)}
 
 
-def _cells(course: Course, week: str) -> list:
+def _cells(course: Course, week: str, names=None) -> list:
+    """The code and text cells of the week's instructor notebooks (of those ``names``, if given)."""
     import nbformat
 
-    return [cell for path in sorted((course.dir / SOURCE / week).glob("*.ipynb"))
+    return [cell for path in sorted((course.dir / SOURCE / week).glob("*.ipynb")) if names is None or path.name in names
             for cell in nbformat.read(path, as_version=4).cells]
 
 

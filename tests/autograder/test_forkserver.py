@@ -32,6 +32,7 @@ seen = {
     "tmpfs sizes": {path: os.statvfs(path).f_blocks * os.statvfs(path).f_frsize for path in (".", "/tmp", "/dev/shm")},
     "interfaces": [name for _, name in socket.if_nameindex()],
     "environment": {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"},
+    "matplotlib": [__import__("matplotlib").get_configdir(), __import__("matplotlib").get_cachedir()],
     "new user namespace": subprocess.run(["unshare", "--user", "true"], capture_output=True, text=True).stderr.strip(),
 }
 print(json.dumps(seen, sort_keys=True))
@@ -41,7 +42,7 @@ print(json.dumps(seen, sort_keys=True))
 @pytest.fixture(scope="module")
 def forks():
     assert unavailable_reason() is None, unavailable_reason()
-    start_forking(["numpy"])
+    start_forking(["numpy", "matplotlib.pyplot"])  # matplotlib: `import keras` loads it, in weeks 2-3 and 7-9
     yield kernel._forks
     stop_forking()
 
@@ -79,6 +80,7 @@ def test_a_forked_kernel_sees_the_same_box_as_a_bwrap_kernel(forks, tmp_path):
     assert fork["caps"]["CapEff"] == fork["caps"]["CapBnd"] == "0000000000000000" and fork["caps"]["NoNewPrivs"] == "1"
     assert fork["processes"] <= 3 and fork["hostname"] == "grader" and fork["interfaces"] == ["lo"]
     assert all(fork["read-only"].values()) and all(fork["writable"].values())
+    assert fork["matplotlib"] == ["/home/student/.matplotlib"] * 2
     assert fork["home"] == [".ipython", "data.csv"] and "No space left" in fork["new user namespace"]
 
 
