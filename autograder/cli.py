@@ -210,6 +210,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--budget", type=float, default=BUDGET,
                    help=f"seconds for a whole submission, restarts included (default: {BUDGET})")
     g.add_argument("--no-sandbox", action="store_true", help="run student code without the Linux sandbox (unsafe)")
+    g.add_argument("--no-fork", action="store_true",
+                   help="start each student's kernel with bwrap instead of forking it from a warm server (slower)")
     g.set_defaults(run=cmd_grade)
 
     f = sub.add_parser("feedback", help="write HTML feedback for graded work")
@@ -263,7 +265,8 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     options = {}
     if args.command == "grade":
-        options = {"timeout": args.timeout, "budget": args.budget, "sandbox": not args.no_sandbox}
+        options = {"timeout": args.timeout, "budget": args.budget, "sandbox": not args.no_sandbox,
+                   "fork": not args.no_fork}
     course = Course(args.course_dir, args.workdir, options)
     try:
         return args.run(course, args)

@@ -219,6 +219,7 @@ def warm_up(course: Course, keys) -> dict:
     limits = Limits(**{name: course.options[name] for name in ("memory", "cpu", "disk", "tasks") if name in course.options})
     weeks = {w for _, w in keys}
     return {"limits": limits if sandboxed(course) else None, "timeout": course.option("timeout", CELL_TIMEOUT),
+            "fork": course.option("fork", True),
             "imports": sorted(set().union(*(modules_tests_import(course, week) for week in weeks))),
             "kernel_imports": sorted(set().union(*(modules_students_import(course, week) for week in weeks)))}
 
@@ -268,7 +269,7 @@ def _worker_start(began: Path, warm: dict) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))  # kernels set their own below `hard`
     quiet_environment()
     from autograder import kernel, trusted
-    if warm["limits"] is not None:
+    if warm["limits"] is not None and warm["fork"]:
         kernel.start_forking(warm["kernel_imports"])  # it loads them while this worker loads the rest
     import nbgrader.converters  # noqa: F401 - loaded once per worker, not once per submission
 

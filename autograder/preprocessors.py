@@ -50,6 +50,8 @@ class SafeExecute(NbGraderPreprocessor):
     timeout = Float(CELL_TIMEOUT, help="seconds a cell (or one test cell's calls) may run").tag(config=True)
     budget = Float(BUDGET, help="seconds the whole submission may take, replays included").tag(config=True)
     sandbox = Bool(True, help="run student kernels in the Linux sandbox").tag(config=True)
+    fork = Bool(True, help="fork sandboxed kernels from the grading worker's warm server (read by the "
+                           "worker, see autograder.forkserver); False: start each with bwrap").tag(config=True)
     scratch_dir = Unicode(help="where an unsandboxed submission's working copy is made").tag(config=True)
     notes_dir = Unicode(help="where grader notes are kept, per student and week").tag(config=True)
     memory = Int(Limits.memory, help="bytes of address space per kernel process").tag(config=True)

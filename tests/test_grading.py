@@ -321,14 +321,15 @@ def predict(X, w, b):
 '''
 
 
-def test_a_warm_worker_grades_each_submission_as_if_it_were_the_first(tmp_path, sandbox_kernel):
+@pytest.mark.parametrize("kernels", [[], ["--no-fork"]], ids=["forked", "bwrap"])
+def test_a_warm_worker_grades_each_submission_as_if_it_were_the_first(tmp_path, sandbox_kernel, kernels):
     course = tmp_path / "course"
     shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     run_cli(course, "release", WEEK)
     answers = solutions()
     submit(course, "a_leaves", answers, extra_cells=[LEAVES_TRACES])
     submit(course, "b_looks", {**answers, "predict": answers["predict"] + LOOKS_FOR_TRACES})
-    output = run_cli(course, "grade", WEEK, "--jobs", "1")  # one worker: b_looks comes second, in a warm worker
+    output = run_cli(course, "grade", WEEK, "--jobs", "1", *kernels)  # one worker: b_looks comes second, warm
     full = sum(AUTO_POINTS.values())
     assert scores(course) == {"a_leaves": full, "b_looks": full}, output
     # The look can fail: in one kernel, after the traces are left, predict refuses to answer.
