@@ -30,13 +30,16 @@ never runs an operation, which would start thread pools a fork cannot carry.)
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import importlib
 import json
 import os
 import platform
+import runpy
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -45,6 +48,8 @@ import sys
 import tempfile
 import time
 from argparse import ArgumentParser
+
+from autograder import sandbox
 
 # Linux constants (<sched.h>, <sys/mount.h>, <sys/prctl.h>, <linux/capability.h>)
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
@@ -313,7 +318,6 @@ def _b(request: dict, report: int) -> None:
 
 def _c(request: dict, report: int) -> None:
     """The kernel: its environment, the submission's files and the limits, then ipykernel."""
-    from autograder import sandbox
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
@@ -326,7 +330,6 @@ def _c(request: dict, report: int) -> None:
     command = request["command"]
     if command[1:2] != ["-m"]:
         raise ValueError(f"the fork server runs `python -m MODULE ...`, not {command}")
-    import runpy
     sys.argv = [command[2], *command[3:]]
     try:
         runpy.run_module(command[2], run_name="__main__", alter_sys=True)
@@ -363,22 +366,14 @@ def _guarded(report: int, step, *args) -> None:
     try:
         step(*args)
     except BaseException as error:  # noqa: BLE001 - in a forked child, nothing may escape
-        with _suppressed():
+        with contextlib.suppress(OSError):  # the report may be closed already
             os.write(report, f"{step.__name__[1:].upper()}: {error!r}".encode()[:4000])
     _flush()
     os._exit(1)
 
 
-class _suppressed:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return True
-
-
 def _flush() -> None:
-    with _suppressed():
+    with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
         sys.stderr.flush()
 
@@ -436,7 +431,7 @@ def _read_all(fd: int, timeout: float) -> bytes:
 
 
 def _reap() -> None:
-    with _suppressed():
+    with contextlib.suppress(ChildProcessError):  # no child left
         while os.waitpid(-1, os.WNOHANG)[0] > 0:
             pass
 
@@ -525,5 +520,4 @@ class ForkServer:
         self.line.close()
         self.process.kill()
         self.process.wait()
-        import shutil
         shutil.rmtree(self.home, ignore_errors=True)

@@ -547,6 +547,7 @@ def _close_spare_at_exit() -> None:
 
 
 def close_spare() -> None:
+    """The worker's kernels end: its spare, and the fork server it would have forked more from."""
     global _spare
     if _spare is not None:
         _spare.close()
