@@ -92,7 +92,11 @@ class SafeExecute(NbGraderPreprocessor):
         if kernel.malformed:
             notes.append(f"your kernel sent {kernel.malformed} message(s) the grader could not read; they were left out")
         if notes:
-            nb.cells.insert(0, new_markdown_cell("**Grader notes**\n\n" + "\n".join(f"- {markdown_text(n)}" for n in notes)))
+            text = "**Grader notes**\n\n" + "\n".join(f"- {markdown_text(n)}" for n in notes)
+            taken, name = {c.get("id") for c in nb.cells}, "grader-notes"
+            while name in taken:  # a student's cell may have it
+                name += "-"
+            nb.cells.insert(0, new_markdown_cell(text, id=name))  # not a random id: grading twice writes one file
         Notes(self.notes_dir).add(student, week, *notes)
         Mistakes(self.notes_dir).keep(student, week, notebook, trusted.failed)
         return nb, resources
