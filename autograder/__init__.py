@@ -35,6 +35,7 @@ Modules, one line each: what it owns.
     markers        the secret-region markers (solution, hidden tests, mark scheme) and their rules
     collect        LMS downloads -> submitted/; notebook names normalised
     grading        the ``grade`` command: prepare, gradebook, worker processes, summary
+    cluster        ``grade --cluster``: the same grading on Dask workers, recorded here alone
     notes          the grader's notes per student and week (<workdir>/notes/)
     honesty        notes on copies of nblib's reference answers and on identical submissions
     preprocessors  nbgrader steps: flags from the gradebook, SafeExecute, stderr, hidden code

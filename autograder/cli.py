@@ -78,7 +78,7 @@ def cmd_grade(course: Course, args) -> int:
     weeks = course.weeks(args.weeks)
     for line in late.apply(course, weeks, args.student):  # due dates and extensions into the gradebook
         print(line)
-    return grading.grade(course, weeks, args.student, args.jobs)
+    return grading.grade(course, weeks, args.student, args.jobs, args.cluster)
 
 
 def cmd_deadlines(course: Course, args) -> int:
@@ -209,6 +209,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help=f"seconds per cell (default: {CELL_TIMEOUT})")
     g.add_argument("--budget", type=float, default=BUDGET,
                    help=f"seconds for a whole submission, restarts included (default: {BUDGET})")
+    g.add_argument("--cluster", default=None, metavar="ADDRESS", type=_cluster,
+                   help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786), or "
+                        "on N worker processes here with local:N; needs pip install -e '.[cluster]' (README: 'A large class')")
     g.add_argument("--no-sandbox", action="store_true", help="run student code without the Linux sandbox (unsafe)")
     g.add_argument("--no-fork", action="store_true",
                    help="start each student's kernel with bwrap instead of forking it from a warm server (slower)")
@@ -258,6 +261,14 @@ def _fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
     return value
+
+
+def _cluster(text: str) -> str:
+    """A scheduler's address, or local:N with N >= 1."""
+    count = text.removeprefix("local:")
+    if text.startswith("local:") and not (count.isdigit() and int(count) >= 1):
+        raise argparse.ArgumentTypeError(f"expected local:N with N the number of worker processes, e.g. local:2; got {text!r}")
+    return text
 
 
 def main(argv=None) -> int:

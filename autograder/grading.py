@@ -16,7 +16,9 @@ Step by step, for one student's week, and the module that does each step:
    is warmed once (:func:`_worker_start`: nbgrader and the test cells' imports loaded, a
    fork server holding the kernels' imports (``forkserver``), a sandboxed kernel launched)
    and grades one submission after another, each with a fresh kernel (forked while the one
-   before was graded) and the grader's state put back.
+   before was graded) and the grader's state put back. With ``--cluster``, Dask workers do
+   this instead (``cluster``): each grades in a working folder of its own and sends back
+   plain data, which this process alone writes into the gradebook.
 5. **Autograded by nbgrader** (``course.api.autograde``), with the steps ``config`` puts in
    place of its own (``preprocessors``): every cell's flags come from the gradebook
    (``RestoreFlags``); ``SafeExecute`` runs the student's cells in a ``kernel`` boxed by
@@ -53,8 +55,11 @@ from autograder.release import release_week
 GRADER_MEMORY = 6 * 2**30  # bytes of address space for one grading worker (TensorFlow takes about 1.3)
 
 
-def grade(course: Course, weeks: list[str], students=(), jobs: int = 0) -> int:
-    """Grade every submission of ``weeks`` (of ``students``, default all); the exit status."""
+def grade(course: Course, weeks: list[str], students=(), jobs: int = 0, cluster: str | None = None,
+          grade=None) -> int:
+    """Grade every submission of ``weeks`` (of ``students``, default all), here in ``jobs``
+    worker processes or on the Dask ``cluster`` at that address (``autograder.cluster``);
+    the exit status. ``grade`` stands in for :func:`autograde` in tests."""
     from autograder.sandbox import unavailable_reason
 
     todo = course.submissions(weeks, students)
@@ -62,32 +67,46 @@ def grade(course: Course, weeks: list[str], students=(), jobs: int = 0) -> int:
         print(f"Nothing to grade: no submissions in {course.workdir / 'submitted'}/<student>/<week>/ "
               f"for {', '.join(weeks)}.")
         return 0
-    if sandboxed(course) and unavailable_reason():
+    remote = cluster and not cluster.startswith("local:")  # each worker checks its own sandbox
+    if sandboxed(course) and not remote and unavailable_reason():
         print(f"error: cannot sandbox student code: {unavailable_reason()}.\n"
               f"Fix that, or pass --no-sandbox (only where student code may read everything you can).",
               file=sys.stderr)
         return 1
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
 
-    def meanwhile():  # while the workers start: the gradebook and the submissions made ready
+    def meanwhile(where=f"{jobs} at a time"):  # while the workers start: the gradebook and submissions made ready
         ensure_in_gradebook(course, todo)
         prepare(course, todo)
-        print(f"Grading {len(todo)} submission(s), {jobs} at a time, "
+        print(f"Grading {len(todo)} submission(s), {where}, "
               f"{'sandboxed' if sandboxed(course) else 'WITHOUT the sandbox'}; "
               f"at most {course.option('timeout', CELL_TIMEOUT):g} s a cell and "
               f"{course.option('budget', BUDGET):g} s a submission.", flush=True)
 
-    failed = set()
-    for done, ((student, week), result) in enumerate(autograde_all(course, todo, jobs, meanwhile=meanwhile), 1):
-        course.log(result)
-        if result["success"]:
-            status = "{:6.1f} / {:<6.1f}".format(*result.get("score") or score(course, week, student))
-        else:
-            failed.add((student, week))
-            note_failure(course, student, week, result)
-            status = f"GRADER FAILED: see {course.workdir / 'nbgrader.log'}"
-        print(f"[{'#' * round(20 * done / len(todo)):<20}] {done}/{len(todo)} {printable(student):<20} {week:<24} "
-              f"{status} ({result['seconds']:.1f} s)", flush=True)
+    if cluster:
+        from autograder import cluster as dask_cluster  # Dask is imported for --cluster alone
+        results = dask_cluster.grade_all(course, todo, cluster, meanwhile=meanwhile, grade=grade)
+    else:
+        results = autograde_all(course, todo, jobs, grade=grade, meanwhile=meanwhile)
+    failed, graded = set(), []
+    try:
+        for done, ((student, week), result) in enumerate(results, 1):
+            course.log(result)
+            if result["success"]:
+                status = "{:6.1f} / {:<6.1f}".format(*result.get("score") or score(course, week, student))
+            else:
+                failed.add((student, week))
+                note_failure(course, student, week, result)
+                status = f"GRADER FAILED: see {course.workdir / 'nbgrader.log'}"
+            graded.append((student, week))
+            print(f"[{'#' * round(20 * done / len(todo)):<20}] {done}/{len(todo)} {printable(student):<20} {week:<24} "
+                  f"{status} ({result['seconds']:.1f} s)", flush=True)
+    except KeyboardInterrupt:
+        results.close()  # its workers stopped, before the summary
+        print(f"\nStopped (Ctrl-C) after {len(graded)} of {len(todo)} submission(s); their grades are kept. "
+              f"Grade again to finish: every submission is graded afresh.")
+        print(summary(course, graded, failed))
+        return 130
     print()
     print(summary(course, todo, failed))
     return 1 if failed else 0
@@ -261,9 +280,16 @@ def modules_tests_import(course: Course, week: str) -> set[str]:
 
 
 def _worker_start(began: Path, warm: dict) -> None:
-    """Set the worker's memory cap, then load once what every submission needs."""
+    """A worker process of the pool: it says in ``began`` which submission it is on."""
     global _began
     _began = began
+    warm_worker(warm)
+    atexit.register(_leave)  # registered last, so it runs first
+
+
+def warm_worker(warm: dict) -> None:
+    """Set this process's memory cap, then load once what every submission needs (``warm_up``'s
+    dict): a fork server with the kernels' imports, nbgrader, the tests' imports, a spare kernel."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     soft = GRADER_MEMORY if hard == resource.RLIM_INFINITY else min(GRADER_MEMORY, hard)
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))  # kernels set their own below `hard`
@@ -279,7 +305,6 @@ def _worker_start(began: Path, warm: dict) -> None:
         with contextlib.suppress(Exception):  # no spare: the first submission starts its own kernel
             kernel.launch_spare(warm["limits"], warm["timeout"])
     trusted.GraderState.remember()
-    atexit.register(_leave)  # registered last, so it runs first
 
 
 def _leave() -> None:

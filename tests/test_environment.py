@@ -59,3 +59,10 @@ def test_exactly_one_tensorflow_distribution_per_platform(platform):
     # the CPU-only wheel exists for x86-64 Linux and Windows only
     expected = "tensorflow-cpu" if platform in ("Linux x86-64", "Windows") else "tensorflow"
     assert chosen == [expected]
+
+
+def test_the_cluster_extra_is_in_environment_yml_comments_and_the_test_extra():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    comments = "\n".join(line for line in (ROOT / "environment.yml").read_text().splitlines() if line.startswith("#"))
+    assert extras["cluster"] and all(requirement in comments for requirement in extras["cluster"])
+    assert set(extras["cluster"]) <= set(extras["test"])  # the tests grade on a local cluster

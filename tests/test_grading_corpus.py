@@ -2,7 +2,8 @@
 
 Each must get the score its valid work earns and a summary line saying what happened; none
 may change another's grade; attacks that stock nbgrader would reward get nothing; no hidden
-test's code reaches any feedback; and a second grading gives a byte-identical CSV.
+test's code reaches any feedback; and a second grading, on a Dask cluster of two local workers
+(``grade --cluster local:2``), gives a byte-identical CSV.
 """
 
 import csv
@@ -44,14 +45,18 @@ def batch(tmp_path_factory):
     shutil.copytree(ROOT / "solutions" / WEEK, clone / WEEK)
     cases = grading_corpus.cases(course, workdir, ROOT)
     grading_corpus.write(cases, workdir / "submitted")
+    # graded twice: here, then on a Dask cluster of two local workers, from a copy of the
+    # submissions as they came in a fresh working folder: the same grades, and twice over
+    again = course / "on-a-cluster"
+    shutil.copytree(workdir / "submitted", again / "submitted", symlinks=True)
     library = library_fingerprint()
     limits = ("--timeout", TIMEOUT, "--budget", str(grading_corpus.BUDGET))
     first = cli(course, "grade", WEEK, *limits)
     cli(course, "export", "--to", str(course / "first.csv"))
-    second = cli(course, "grade", WEEK, *limits)
+    second = cli(course, "--workdir", str(again), "grade", WEEK, *limits, "--cluster", "local:2")
     after = library_fingerprint()
     changed = sorted(path for path in set(library) | set(after) if library.get(path) != after.get(path))
-    cli(course, "export", "--to", str(course / "second.csv"))
+    cli(course, "--workdir", str(again), "export", "--to", str(course / "second.csv"))
     cli(course, "feedback", WEEK)
     return course, workdir, {c.student: c for c in cases}, first, second, changed
 
@@ -99,7 +104,7 @@ def test_every_submission_gets_a_line_saying_what_happened(batch):
     assert "grader failed" not in first and "GRADER FAILED" not in first
 
 
-def test_grading_twice_gives_identical_csv(batch):
+def test_grading_twice_on_one_machine_and_on_a_cluster_gives_identical_csv(batch):
     course, _, cases, _, _, _ = batch
     first, second = (course / "first.csv").read_bytes(), (course / "second.csv").read_bytes()
     assert first == second
