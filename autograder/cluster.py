@@ -61,9 +61,11 @@ def grade_all(course: Course, todo, address: str, meanwhile=None, grade=None):
     only the submission it was grading (Dask counts a death against every task the worker
     held), and the submissions' files are read as they are sent."""
     with _client(address) as client:
+        warm = grading.warm_up(course, todo)
+        warming = [client.submit(_warm, warm, workers=[worker], pure=False, key=f"warm-{uuid.uuid4().hex}")
+                   for worker in _threads(client)]  # each worker loads while this process prepares
         if meanwhile is not None:
             meanwhile(f"on {len(_threads(client))} Dask worker(s) at {client.scheduler.address}")
-        warm = grading.warm_up(course, todo)
         # sent with every task, not scattered once: scattered data is lost with the workers holding it
         material = {week: (seed(course, week), fingerprint(course.dir, week)) for week in sorted({w for _, w in todo})}
         waiting, out = list(reversed(todo)), {}
@@ -82,17 +84,17 @@ def grade_all(course: Course, todo, address: str, meanwhile=None, grade=None):
             send()
             for future in arrived:
                 key = out.pop(future)
+                send()  # the worker's next submission first: it need not wait for the record
                 yield key, _result(course, *key, future, pressed)
                 if pressed:  # Ctrl-C while that submission was being recorded
                     raise KeyboardInterrupt
-                send()
         finally:
-            client.cancel(list(out))
+            client.cancel(list(out) + warming)
 
 
 def _threads(client) -> dict[str, int]:
-    """{worker's address: its threads}, as the scheduler last said."""
-    return {address: worker["nthreads"] for address, worker in client.scheduler_info()["workers"].items()}
+    """{worker's address: its threads}, asked of the scheduler now (workers come and go)."""
+    return client.nthreads()
 
 
 @contextlib.contextmanager
@@ -262,9 +264,7 @@ def grade_on_worker(course_dir: str, options: dict, warm: dict, seed: bytes, exp
                            f"give every worker the same checkout of the course, installed with pip install -e")
     if warm["limits"] is not None and unavailable_reason():
         raise RuntimeError(f"this worker cannot sandbox student code: {unavailable_reason()}")
-    if repr(warm) not in _warmed:
-        grading.warm_worker(warm)
-        _warmed.add(repr(warm))
+    _warm(warm)
     workdir = _workdir(folder, seed)
     for place in ("submitted", "autograded", "notes"):
         shutil.rmtree(workdir / place / student, ignore_errors=True)
@@ -288,6 +288,13 @@ def grade_on_worker(course_dir: str, options: dict, warm: dict, seed: bytes, exp
             gradebook.remove_student(student)  # the private gradebook keeps no student's work
         for place in ("submitted", "autograded", "notes"):
             shutil.rmtree(workdir / place / student, ignore_errors=True)
+
+
+def _warm(warm: dict) -> None:
+    """Load, once per worker process, what grading needs (``grading.warm_worker``)."""
+    if repr(warm) not in _warmed:
+        grading.warm_worker(warm)
+        _warmed.add(repr(warm))
 
 
 def _workdir(course_dir: Path, seed: bytes) -> Path:
