@@ -260,6 +260,12 @@ def session_processes(session: int) -> list[int]:
     return found
 
 
+def at_a_terminal() -> None:
+    """Ctrl-C as a shell's foreground command gets it: a test run in the background (nohup, CI)
+    starts with SIGINT ignored, and a child would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_batch_and_keeps_what_was_graded(course):
     workdir = fresh(course, "interrupted")
     slow = workdir / "submitted" / "zed" / WEEK
@@ -267,7 +273,8 @@ def test_ctrl_c_stops_the_batch_and_keeps_what_was_graded(course):
     _add_cell(slow / "homework.ipynb", "import time\ntime.sleep(60)")
     grading_run = subprocess.Popen(autograder(course, "grade", WEEK, "--cluster", "local:2", workdir=workdir),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
-                                   start_new_session=True)  # a terminal's Ctrl-C reaches its whole group
+                                   start_new_session=True,  # a terminal's Ctrl-C reaches its whole group
+                                   preexec_fn=at_a_terminal)
     seen = []
     for line in grading_run.stdout:
         seen.append(line)
