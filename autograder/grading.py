@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import json
 import os
 import resource
@@ -62,6 +63,9 @@ def grade(course: Course, weeks: list[str], students=(), jobs: int = 0, cluster:
     the exit status. ``grade`` stands in for :func:`autograde` in tests."""
     from autograder.sandbox import unavailable_reason
 
+    if cluster and importlib.util.find_spec("distributed") is None:
+        print("error: --cluster needs Dask: .venv/bin/python -m pip install -e \".[cluster]\"", file=sys.stderr)
+        return 1
     todo = course.submissions(weeks, students)
     if not todo:
         print(f"Nothing to grade: no submissions in {course.workdir / 'submitted'}/<student>/<week>/ "

@@ -314,3 +314,11 @@ def test_cluster_addresses_are_checked_before_anything_starts(capsys):
         with pytest.raises(SystemExit):
             cli.main(["grade", WEEK, "--cluster", wrong])
         assert "expected local:N" in capsys.readouterr().err
+
+
+def test_without_dask_installed_cluster_says_how_to_install_it(tmp_path):
+    program = ("import sys\nsys.modules['distributed'] = None  # as if it were not installed\n"
+               f"from autograder import cli\nsys.exit(cli.main(['--workdir', {str(tmp_path)!r}, 'grade', {WEEK!r}, "
+               "'--cluster', 'local:2']))\n")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, env=env())
+    assert run.returncode == 1 and 'pip install -e ".[cluster]"' in run.stderr, run.stderr
