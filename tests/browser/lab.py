@@ -107,10 +107,16 @@ class Notebook:
     def kernel_held(self, longest: float = 120.0):
         """Keep the kernel busy until the ``with`` block ends: a slow kernel.
 
-        Everything the block does on the page reaches the kernel while it is busy, however
-        slow the machine (a fixed sleep let a late change arrive after the kernel was free).
-        The kernel waits for a file that this side creates when the block ends, and gives up
-        after ``longest`` seconds so that a failed test cannot leave it stuck.
+        Everything the block does on the page is sent while the kernel is busy, however slow
+        the machine (a fixed sleep let a late change be sent after the kernel was free). The
+        kernel waits for a file that this side creates when the block ends, and gives up after
+        ``longest`` seconds so that a failed test cannot leave it stuck.
+
+        Sent is not received: ipywidgets' front end sends a control's first change at once and
+        keeps the later ones until the kernel answers it, after the hold (ipykernel 7 answers a
+        widget on the thread that last wrote to it, the main one, even with Lab's subshells).
+        So the changes can reach the kernel in two parts, a round trip apart; see
+        ``test_slow_kernels.at_most``.
         """
         release = Path(tempfile.mkdtemp(prefix="nnf-hold-")) / "release"   # the kernel removes it
         code = (f"import os, shutil, time\n_end = time.monotonic() + {longest}\n"

@@ -42,9 +42,30 @@ WEEK07_LESSON = "week07_cnn/lesson.ipynb"
 WEEK08_LESSON = "week08_rnn_lstm/lesson.ipynb"
 WEEK09_LESSON = "week09_attention/lesson.ipynb"
 
+# Logs each call to a Debouncer, as (when, debouncer); `_gaps(since, debouncers)` counts the calls to
+# any of `debouncers` after `since` (time.monotonic) that came a whole wait after that one's call before:
+# the moments its timer could run out, when changes are acted on more than once.
+DEBOUNCER_CALLS = """
+import time, nblib.widgets as _w
+_calls = []
+if not hasattr(_w.Debouncer.__call__, "logged"):  # once per kernel
+    _debounce = _w.Debouncer.__call__
+    def _logged_call(self, *args):
+        _calls.append((time.monotonic(), self))
+        return _debounce(self, *args)
+    _logged_call.logged = True
+    _w.Debouncer.__call__ = _logged_call
+def _gaps(since, debouncers):
+    times = {id(d): [] for d in debouncers}
+    for t, d in _calls:
+        if t >= since and id(d) in times:
+            times[id(d)].append((t, d.wait))
+    return sum(b - a >= wait for ts in times.values() for (a, wait), (b, _) in zip(ts, ts[1:]))
+"""
+
 # Makes every demo's drawing (0.4 s) and every training step (0.3 s) slow (while _slow), and logs each
-# drawing and each training a demo starts, as (when, demo), and each call to a Debouncer.
-SLOW_KERNEL = """
+# drawing and each training a demo starts, as (when, demo), and (DEBOUNCER_CALLS) each call to a Debouncer.
+SLOW_KERNEL = DEBOUNCER_CALLS + """
 import time, nblib.widgets as _w
 _renders, _retrains = [], []  # (time.monotonic(), demo): drawings put on the page; trainings started
 _render, _take_step = _w.Demo._render, _w.Run._take_step
@@ -67,21 +88,9 @@ def _counted(retrain):
     return counted_retrain
 for _demo in (_w.PerceptronPlayground, _w.UniversalApproximation):  # the demos that train
     _demo.retrain = _counted(_demo.retrain)
-_calls = []  # (time.monotonic(), debouncer): each change that reached a demo's Debouncer
-_debounce = _w.Debouncer.__call__
-def _logged_call(self, *args):
-    _calls.append((time.monotonic(), self))
-    return _debounce(self, *args)
-_w.Debouncer.__call__ = _logged_call
 def _apart(since, debouncer):
-    # calls after `since` (time.monotonic) to the demos' Debouncer `debouncer` (an attribute's name)
-    # that came a whole wait after its call before
-    wanted = {id(getattr(d, debouncer)) for _, d in _renders + _retrains if hasattr(d, debouncer)}
-    times = {}
-    for t, d in _calls:
-        if t >= since and id(d) in wanted:
-            times.setdefault(d, []).append(t)
-    return sum(b - a >= d.wait for d, ts in times.items() for a, b in zip(ts, ts[1:]))
+    # _gaps of the demos' Debouncer `debouncer` (an attribute's name) since `since`
+    return _gaps(since, [getattr(d, debouncer) for _, d in _renders + _retrains if hasattr(d, debouncer)])
 def _count(log, demo=None):
     '''How many entries of `log` are for a demo of class `demo` (a name; None: any).'''
     return sum(demo is None or type(d).__name__ == demo for _, d in log)
