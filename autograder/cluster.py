@@ -44,6 +44,7 @@ from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_com
 
 from autograder import grading
 from autograder.course import Course
+from autograder.notes import Notes
 
 ALLOWED_FAILURES = 2  # a submission whose worker dies is tried at most twice more
 LOCAL = "local:"      # --cluster local:N starts N worker processes on this machine
@@ -63,15 +64,15 @@ def grade_all(course: Course, todo, address: str, meanwhile=None, grade=None):
     with _client(address) as client:
         warm = grading.warm_up(course, todo)
         warming = [client.submit(_warm, warm, workers=[worker], pure=False, key=f"warm-{uuid.uuid4().hex}")
-                   for worker in _threads(client)]  # each worker loads while this process prepares
+                   for worker in client.nthreads()]  # each worker loads while this process prepares
         if meanwhile is not None:
-            meanwhile(f"on {len(_threads(client))} Dask worker(s) at {client.scheduler.address}")
+            meanwhile(f"on {len(client.nthreads())} Dask worker(s) at {client.scheduler.address}")
         # sent with every task, not scattered once: scattered data is lost with the workers holding it
         material = {week: (seed(course, week), fingerprint(course.dir, week)) for week in sorted({w for _, w in todo})}
         waiting, out = list(reversed(todo)), {}
 
         def send():
-            while waiting and len(out) < max(1, sum(_threads(client).values())):
+            while waiting and len(out) < max(1, sum(client.nthreads().values())):  # asked now: workers come and go
                 student, week = waiting.pop()
                 files = submission_files(course.submitted(student, week))
                 future = client.submit(grade_on_worker, str(course.dir), course.options, warm, *material[week],
@@ -90,11 +91,6 @@ def grade_all(course: Course, todo, address: str, meanwhile=None, grade=None):
                     raise KeyboardInterrupt
         finally:
             client.cancel(list(out) + warming)
-
-
-def _threads(client) -> dict[str, int]:
-    """{worker's address: its threads}, asked of the scheduler now (workers come and go)."""
-    return client.nthreads()
 
 
 @contextlib.contextmanager
@@ -280,8 +276,9 @@ def grade_on_worker(course_dir: str, options: dict, warm: dict, seed: bytes, exp
             graded = workdir / "autograded" / student / week
             result["files"] = submission_files(graded)
             result["notebooks"] = sorted(p.stem for p in graded.glob("*.ipynb"))
-            result["notes"] = Course(folder, workdir).notes.read(student, week)
-            result["mistakes"] = Mistakes(workdir / "notes").read(student, week)
+            notes = Notes.in_workdir(workdir)
+            result["notes"] = notes.read(student, week)
+            result["mistakes"] = Mistakes(notes.folder).read(student, week)
         return result
     finally:
         with contextlib.suppress(Exception), _gradebook(workdir) as gradebook:
