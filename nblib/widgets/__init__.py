@@ -18,11 +18,13 @@ runs in a loop that can also run timers and background tasks. Plain Python (a sc
 pytest) has no running loop; there both tools simply act at once, so results are the same.
 Drawing that happens later like this reaches the page through :meth:`Demo._render`.
 
-One more wrinkle: JupyterLab 4.6 sends widget messages to a kernel *subshell*, a second
-thread with its own event loop, so that a control can answer while a cell runs. A demo's
-figure and state are not safe to touch from two threads at once, so both tools hand their
-work to the loop of the thread the demo was made on (its "home"), with
-``loop.call_soon_threadsafe``; that loop runs it as soon as it is free.
+One more wrinkle: JupyterLab 4.6 can send widget messages to a kernel *subshell*, a second
+thread with its own event loop, so that a control can answer while a cell runs. (ipykernel 7
+hands a widget's messages to the thread that last wrote to that widget, which for a demo
+made by a cell is the main one; but a demo cannot count on that.) A demo's figure and state
+are not safe to touch from two threads at once, so both tools hand their work to the loop
+of the thread the demo was made on (its "home"), with ``loop.call_soon_threadsafe``; that
+loop runs it as soon as it is free.
 
 The package holds one module per topic:
 
