@@ -8,8 +8,8 @@ How a submission travels (one Dask task each)::
     seed(week): a gradebook of the week's     ──► a private working folder per week, with
       cells and no student, once per week           that gradebook
     the submission's files, as bytes          ──► grading.autograde, sandboxed, as on one machine
-    record(): autograded/, the gradebook,     ◄── an Outcome, plain data: each test cell's score,
-      the notes, nbgrader.log                       comments, the graded files, notes, mistakes, log
+    record(): autograded/, the gradebook,     ◄── a result, plain data: each test cell's score,
+      the notes (and grade: nbgrader.log)           comments, the graded files, notes, mistakes, log
 
 Workers never see the instructor's gradebook or ``.grading/``; only :func:`record`, here,
 writes them, so no two processes write one SQLite file at once. Scores go into the gradebook
@@ -213,7 +213,7 @@ def record(course: Course, student: str, week: str, outcome: dict) -> None:
     for name in outcome["notebooks"]:
         resources = {"nbgrader": {"notebook": name, "assignment": week, "student": student,
                                   "db_url": course.config.CourseDirectory.db_url}}
-        late.preprocess(nbformat.read(graded / f"{name}.ipynb", as_version=4), resources)
+        late.preprocess(nbformat.reads(outcome["files"][f"{name}.ipynb"].decode(), as_version=4), resources)
     course.notes.add(student, week, *outcome["notes"])
     for notebook, failed in outcome["mistakes"].items():
         Mistakes(course.notes.folder).keep(student, week, notebook, failed)
@@ -247,7 +247,7 @@ _checked: dict[tuple, str] = {}       # (course folder, week) -> its fingerprint
 def grade_on_worker(course_dir: str, options: dict, warm: dict, seed: bytes, expected: str,
                     files: dict[str, bytes], student: str, week: str, grade=None) -> dict:
     """One Dask task: grade a submission in this worker's private working folder and return
-    the Outcome as plain data (see :func:`record`)."""
+    the result as plain data (see :func:`record`)."""
     from autograder.config import REPO_ROOT
     from autograder.mistakes import Mistakes
     from autograder.sandbox import unavailable_reason
@@ -262,8 +262,7 @@ def grade_on_worker(course_dir: str, options: dict, warm: dict, seed: bytes, exp
         raise RuntimeError(f"this worker cannot sandbox student code: {unavailable_reason()}")
     _warm(warm)
     workdir = _workdir(folder, seed)
-    for place in ("submitted", "autograded", "notes"):
-        shutil.rmtree(workdir / place / student, ignore_errors=True)
+    _forget(workdir, student)
     submitted = workdir / "submitted" / student / week
     for name, data in files.items():
         (submitted / name).parent.mkdir(parents=True, exist_ok=True)
@@ -283,8 +282,13 @@ def grade_on_worker(course_dir: str, options: dict, warm: dict, seed: bytes, exp
     finally:
         with contextlib.suppress(Exception), _gradebook(workdir) as gradebook:
             gradebook.remove_student(student)  # the private gradebook keeps no student's work
-        for place in ("submitted", "autograded", "notes"):
-            shutil.rmtree(workdir / place / student, ignore_errors=True)
+        _forget(workdir, student)
+
+
+def _forget(workdir: Path, student: str) -> None:
+    """Remove a student's folders from this worker's working folder."""
+    for place in ("submitted", "autograded", "notes"):
+        shutil.rmtree(workdir / place / student, ignore_errors=True)
 
 
 def _warm(warm: dict) -> None:

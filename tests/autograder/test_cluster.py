@@ -19,16 +19,12 @@ from pathlib import Path
 import pytest
 
 from autograder import cli, grading
+from tests.autograder.test_late import POLICY  # 10% a day, at most 50%
 from tests.nbrun import ROOT
 from tests.test_grading import solutions, submit
 
 WEEK = "week01_perceptron"
-DEADLINES = """
-[policy]
-kind = "per_day"
-percent_per_day = 10
-max_percent = 50
-
+DEADLINES = POLICY + """
 [weeks.week01_perceptron]
 due = "2026-11-20 23:59 UTC"
 """

@@ -20,12 +20,13 @@ from tests.nbrun import ROOT, grade_id
 WEEK = "week01_perceptron"
 AUTO = 23.0  # week 1's automatic points
 
-DEADLINES = """
+POLICY = """
 [policy]
 kind = "per_day"
 percent_per_day = 10
 max_percent = 50
-
+"""
+DEADLINES = POLICY + """
 [weeks.week01_perceptron]
 due = "2026-11-20 23:59 Europe/Berlin"     # 22:59 UTC
 extensions = { cyd = "48h" }
