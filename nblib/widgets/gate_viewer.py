@@ -242,7 +242,10 @@ class LSTMGateViewer(Demo):
         self._retrain_soon = Debouncer(lambda: self.retrain())
         for control in (self.units, self.steps, self.epochs):
             control.observe(lambda _change: self._retrain_soon(), "value")
-        self.example.observe(lambda _change: self.show(), "value")
+        # Only redrawn, but through a Debouncer too: it draws on the viewer's own thread, never on the
+        # thread a widget message came in on while a training draws (matplotlib's axes are not thread-safe).
+        self._show_soon = Debouncer(lambda: self.show())
+        self.example.observe(lambda _change: self._show_soon(), "value")
         self.widget = W.VBox([W.HBox([self.units, self.steps, self.epochs]), W.HBox([self.example]),
                               self.run.widget, self.status, self.yours_line, self.output])
         self.retrain()

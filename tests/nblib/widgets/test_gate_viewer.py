@@ -7,6 +7,7 @@ once; the "..._in_a_loop_..." tests run as in a kernel (see helpers.py and conft
 """
 
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -170,6 +171,25 @@ def test_in_a_loop_quick_changes_retrain_once_with_the_last_settings(slow_drawin
 
     in_a_loop(test)
 
+
+
+def test_in_a_loop_an_example_chosen_on_another_thread_is_drawn_on_the_viewers_own():
+    """A widget message can arrive on a subshell thread while the viewer's own thread draws a
+    training's progress; two threads drawing one figure at once broke its legend (CI saw
+    matplotlib's "No artists with labels found"). The example is drawn on the viewer's thread."""
+    async def test():
+        viewer = LSTMGateViewer(units=1, steps=6, epochs=5)
+        await until(lambda: not viewer.run.running)
+        drawn_on, show = [], viewer.show
+        viewer.show = lambda: (drawn_on.append(threading.current_thread()), show())[1]
+        message = threading.Thread(target=setattr, args=(viewer.example, "value", 3), name="subshell")
+        message.start()
+        message.join()
+        await until(lambda: drawn_on)
+        assert drawn_on == [threading.main_thread()]
+        assert "example 3" in viewer.ax_seq.get_title()
+
+    in_a_loop(test)
 
 # -- yours=: a student's lstm_step replays the shown sequence (issue 23) ----------------------------
 
