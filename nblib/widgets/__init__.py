@@ -20,11 +20,12 @@ Drawing that happens later like this reaches the page through :meth:`Demo._rende
 
 One more wrinkle: JupyterLab 4.6 can send widget messages to a kernel *subshell*, a second
 thread with its own event loop, so that a control can answer while a cell runs. (ipykernel 7
-hands a widget's messages to the thread that last wrote to that widget, which for a demo
-made by a cell is the main one; but a demo cannot count on that.) A demo's figure and state
-are not safe to touch from two threads at once, so both tools hand their work to the loop
-of the thread the demo was made on (its "home"), with ``loop.call_soon_threadsafe``; that
-loop runs it as soon as it is free.
+hands a widget's messages to the thread that last wrote to that widget, usually the main
+one for a demo made by a cell, but not always.) A demo's figure and state are not safe to
+touch from two threads at once, so both tools hand their work to the loop of the thread the
+demo was made on (its "home"), with ``loop.call_soon_threadsafe``; that loop runs it as soon
+as it is free. Every control's observer therefore goes through a Debouncer, even one that
+only redraws.
 
 The package holds one module per topic:
 

@@ -114,7 +114,7 @@ class Notebook:
 
         Sent is not received: ipywidgets' front end sends a control's first change at once and
         keeps the later ones until the kernel answers it, after the hold (ipykernel 7 answers a
-        widget on the thread that last wrote to it, the main one, even with Lab's subshells).
+        widget on the thread that last wrote to it, usually the main one, even with Lab's subshells).
         So the changes can reach the kernel in two parts, a round trip apart; see
         ``test_slow_kernels.at_most``.
         """
